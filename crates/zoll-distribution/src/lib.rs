@@ -1,0 +1,1 @@
+//! OCI distribution API client.

@@ -1,0 +1,3 @@
+//! The zoll command line.
+
+fn main() {}
