@@ -1,0 +1,6 @@
+//! End-to-end tests of image access: every source type, multi-platform selection, whiteouts,
+//! and each kind of hostile layer (a clear error naming layer and entry, nothing written).
+
+mod hostile;
+mod sources;
+mod util;
