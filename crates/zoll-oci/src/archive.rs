@@ -268,12 +268,9 @@ pub(crate) fn open(path: &Path, selector: &Selector, input: &str) -> Result<Imag
                 .and_then(|(alg, hex)| format!("{alg}:{hex}").parse::<Digest>().ok())
                 .and_then(|digest| {
                     entries.get(&name).map(|(_, size)| Descriptor {
-                        media_type: String::new(),
-                        digest,
                         size: *size,
-                        platform: None,
-                        annotations: BTreeMap::new(),
-                        artifact_type: None,
+                        digest,
+                        ..Descriptor::of("", b"")
                     })
                 });
             (blob, name)

@@ -25,6 +25,7 @@ pub use walk::{
     normalize_path, resolve_link_target, walk_layer,
 };
 pub use writer::LayoutWriter;
+pub use zoll_distribution::{ClientOptions, Credentials};
 
 use model::Descriptor;
 
@@ -55,6 +56,11 @@ pub enum SourceError {
         expected: u64,
         actual: u64,
     },
+    #[error("{what}: {source}")]
+    Registry {
+        what: String,
+        source: zoll_distribution::Error,
+    },
 }
 
 /// Options for opening an image.
@@ -62,6 +68,8 @@ pub enum SourceError {
 pub struct OpenOptions {
     /// Platform to pick from a multi-platform index; the host's when absent.
     pub platform: Option<Platform>,
+    /// How to reach registries.
+    pub registry: ClientOptions,
 }
 
 /// Open the image a [`SourceSpec`] names.

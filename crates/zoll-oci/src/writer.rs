@@ -31,7 +31,9 @@ impl LayoutWriter {
             Err(_) => Index {
                 schema_version: 2,
                 media_type: Some(model::OCI_INDEX.to_owned()),
+                artifact_type: None,
                 manifests: Vec::new(),
+                subject: None,
                 annotations: BTreeMap::new(),
             },
         };
@@ -51,14 +53,10 @@ impl LayoutWriter {
             tmp.write_all(data)?;
             tmp.persist(&path).map_err(|e| e.error)?;
         }
-        Ok(Descriptor {
-            media_type: media_type.to_owned(),
-            digest,
-            size: data.len() as u64,
-            platform: None,
-            annotations: BTreeMap::new(),
-            artifact_type: None,
-        })
+        let mut desc = Descriptor::of(media_type, b"");
+        desc.digest = digest;
+        desc.size = data.len() as u64;
+        Ok(desc)
     }
 
     /// Store an image from a config and layer blobs (each a tar, optionally gzip'd, with its
@@ -82,6 +80,7 @@ impl LayoutWriter {
         let manifest = Manifest {
             schema_version: 2,
             media_type: Some(model::OCI_MANIFEST.to_owned()),
+            artifact_type: None,
             config: config_desc,
             layers: descs,
             subject: None,

@@ -131,6 +131,7 @@ fn oci_layout_multi_platform_index() {
             os: "linux".into(),
             variant: variant.map(Into::into),
             os_version: None,
+            os_features: Vec::new(),
         });
         manifests.push(d);
     }
@@ -140,6 +141,8 @@ fn oci_layout_multi_platform_index() {
         media_type: Some(model::OCI_INDEX.into()),
         manifests,
         annotations: Default::default(),
+        artifact_type: None,
+        subject: None,
     };
     let bytes = serde_json::to_vec(&index).unwrap();
     let idx_desc = w.blob(model::OCI_INDEX, &bytes).unwrap();
@@ -157,6 +160,7 @@ fn oci_layout_multi_platform_index() {
     ] {
         let opts = OpenOptions {
             platform: Some(platform.parse::<Platform>().unwrap()),
+            ..OpenOptions::default()
         };
         let img = image(open(&spec, &opts).unwrap());
         assert_eq!(img.config.architecture, want);
@@ -166,6 +170,7 @@ fn oci_layout_multi_platform_index() {
         &spec,
         &OpenOptions {
             platform: Some("linux/s390x".parse().unwrap()),
+            ..OpenOptions::default()
         },
     )
     .unwrap_err();
