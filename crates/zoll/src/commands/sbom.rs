@@ -1,0 +1,60 @@
+//! `zoll sbom`: open an image, catalog it, render the SBOM.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use fs_err as fs;
+use zoll_formats::{RenderOptions, SbomFormat};
+use zoll_sbom::LayerCache;
+
+use crate::cli::{GlobalArgs, SbomArgs};
+use crate::progress::Bars;
+
+pub(crate) fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let opts = super::open_options(&args.image_opts, &args.registry)?;
+    let opened = zoll_oci::open(&args.image, &opts)
+        .with_context(|| format!("cannot open {}", args.image))?;
+    let layers = match &opened {
+        zoll_oci::Opened::Image(i) => i.layers.len(),
+        zoll_oci::Opened::Rootfs { .. } => 0,
+    };
+    let bars = Bars::new(layers, !global.quiet && std::io::stderr().is_terminal());
+    let cache = if args.image_opts.no_cache {
+        None
+    } else {
+        args.image_opts
+            .cache_dir
+            .clone()
+            .or_else(LayerCache::default_dir)
+            .map(LayerCache::new)
+    };
+    let catalog_opts = zoll_sbom::Options {
+        cache,
+        limits: super::limits(&args.image_opts),
+        progress: &bars,
+        ..zoll_sbom::Options::default()
+    };
+    let sbom = zoll_sbom::catalog(&opened, &catalog_opts)
+        .with_context(|| format!("cannot read {}", args.image))?;
+    for d in &sbom.diagnostics {
+        tracing::warn!("{d}");
+    }
+    let mut render = RenderOptions::new(env!("CARGO_PKG_VERSION"), super::now());
+    render.color =
+        args.output.is_none() && args.format == SbomFormat::Table && crate::cli::stdout_color();
+    match &args.output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            zoll_formats::write_sbom(&sbom, args.format, &mut buf, &render)?;
+            fs::write(path, buf)?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            zoll_formats::write_sbom(&sbom, args.format, &mut lock, &render)?;
+            lock.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `zoll` binary against real images, real peers and real registries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod alpine;
+mod cache;
+mod cli;
+mod hostile;
+mod sources;
+mod syft;
+mod util;
