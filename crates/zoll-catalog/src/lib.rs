@@ -34,12 +34,18 @@ pub enum CatalogError {
     #[error("{path}: {reason}")]
     Malformed { path: String, reason: String },
     #[error("{path}: {source}")]
-    Rpm { path: String, source: zoll_rpmdb::Error },
+    Rpm {
+        path: String,
+        source: zoll_rpmdb::Error,
+    },
 }
 
 impl CatalogError {
     pub fn malformed(path: &str, reason: impl std::fmt::Display) -> CatalogError {
-        CatalogError::Malformed { path: path.to_owned(), reason: reason.to_string() }
+        CatalogError::Malformed {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
     }
 }
 
