@@ -89,7 +89,9 @@ impl FromStr for Digest {
     type Err = DigestError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (alg, hex) = s.split_once(':').ok_or_else(|| DigestError::Syntax(s.to_owned()))?;
+        let (alg, hex) = s
+            .split_once(':')
+            .ok_or_else(|| DigestError::Syntax(s.to_owned()))?;
         let algorithm = match alg {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,
@@ -100,7 +102,10 @@ impl FromStr for Digest {
         if hex.len() != want || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(DigestError::Encoded(s.to_owned(), want));
         }
-        Ok(Digest { algorithm, hex: hex.to_owned() })
+        Ok(Digest {
+            algorithm,
+            hex: hex.to_owned(),
+        })
     }
 }
 
@@ -146,8 +151,14 @@ impl Hasher {
 
     pub fn finish(self) -> Digest {
         match self {
-            Hasher::Sha256(h) => Digest { algorithm: Algorithm::Sha256, hex: hex::encode(h.finalize()) },
-            Hasher::Sha512(h) => Digest { algorithm: Algorithm::Sha512, hex: hex::encode(h.finalize()) },
+            Hasher::Sha256(h) => Digest {
+                algorithm: Algorithm::Sha256,
+                hex: hex::encode(h.finalize()),
+            },
+            Hasher::Sha512(h) => Digest {
+                algorithm: Algorithm::Sha512,
+                hex: hex::encode(h.finalize()),
+            },
         }
     }
 }
@@ -158,9 +169,14 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        let d: Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".parse().unwrap();
+        let d: Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            .parse()
+            .unwrap();
         assert_eq!(d, Digest::sha256(b""));
-        assert_eq!(d.to_string(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            d.to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         assert_eq!(d.short(), "e3b0c44298fc");
         let d512 = Digest::of(Algorithm::Sha512, b"abc");
         assert_eq!(d512.to_string().parse::<Digest>().unwrap(), d512);
@@ -168,10 +184,21 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        for bad in ["", "sha256", "sha256:", "md5:abcd", "sha256:ABCDEF", "sha256:e3b0", ":abc"] {
+        for bad in [
+            "",
+            "sha256",
+            "sha256:",
+            "md5:abcd",
+            "sha256:ABCDEF",
+            "sha256:e3b0",
+            ":abc",
+        ] {
             assert!(bad.parse::<Digest>().is_err(), "{bad} accepted");
         }
         let upper = "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
-        assert!(matches!(upper.parse::<Digest>(), Err(DigestError::Encoded(_, 64))));
+        assert!(matches!(
+            upper.parse::<Digest>(),
+            Err(DigestError::Encoded(_, 64))
+        ));
     }
 }

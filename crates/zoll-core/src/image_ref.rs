@@ -16,9 +16,13 @@ pub const DEFAULT_REGISTRY: &str = "docker.io";
 pub enum ImageRefError {
     #[error("invalid image reference {0:?}: empty")]
     Empty(String),
-    #[error("invalid image reference {input:?}: repository component {component:?} must be lowercase letters, digits and separators")]
+    #[error(
+        "invalid image reference {input:?}: repository component {component:?} must be lowercase letters, digits and separators"
+    )]
     Repository { input: String, component: String },
-    #[error("invalid image reference {input:?}: tag {tag:?} must match [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")]
+    #[error(
+        "invalid image reference {input:?}: tag {tag:?} must match [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}"
+    )]
     Tag { input: String, tag: String },
     #[error("invalid image reference {input:?}: {source}")]
     Digest { input: String, source: DigestError },
@@ -46,7 +50,11 @@ pub struct ImageRef {
 }
 
 impl ImageRef {
-    pub fn new(registry: &str, repository: &str, reference: Reference) -> Result<ImageRef, ImageRefError> {
+    pub fn new(
+        registry: &str,
+        repository: &str,
+        reference: Reference,
+    ) -> Result<ImageRef, ImageRefError> {
         let s = match &reference {
             Reference::Tag(t) => format!("{registry}/{repository}:{t}"),
             Reference::Digest(d) => format!("{registry}/{repository}@{d}"),
@@ -93,7 +101,11 @@ impl ImageRef {
 
     /// The same repository pinned to `digest`.
     pub fn with_digest(&self, digest: Digest) -> ImageRef {
-        ImageRef { registry: self.registry.clone(), repository: self.repository.clone(), reference: Reference::Digest(digest) }
+        ImageRef {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            reference: Reference::Digest(digest),
+        }
     }
 
     /// `registry/repository` without tag or digest.
@@ -133,7 +145,8 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 fn valid_registry(r: &str) -> bool {
@@ -144,7 +157,10 @@ fn valid_registry(r: &str) -> bool {
                 if !h.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
                     return false;
                 }
-                return port.is_empty() || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+                return port.is_empty()
+                    || port
+                        .strip_prefix(':')
+                        .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
             }
             None => return false,
         }
@@ -159,7 +175,10 @@ fn valid_registry(r: &str) -> bool {
             None => r,
         }
     };
-    !host.is_empty() && host.split('.').all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+    !host.is_empty()
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
 }
 
 impl FromStr for ImageRef {
@@ -171,7 +190,12 @@ impl FromStr for ImageRef {
         }
         let (rest, digest) = match input.split_once('@') {
             Some((r, d)) => {
-                let d = d.parse::<Digest>().map_err(|source| ImageRefError::Digest { input: input.to_owned(), source })?;
+                let d = d
+                    .parse::<Digest>()
+                    .map_err(|source| ImageRefError::Digest {
+                        input: input.to_owned(),
+                        source,
+                    })?;
                 (r, Some(d))
             }
             None => (input, None),
@@ -186,7 +210,12 @@ impl FromStr for ImageRef {
             return Err(ImageRefError::TooLong(input.to_owned()));
         }
         let (registry, repository) = match name.split_once('/') {
-            Some((first, remainder)) if first.contains('.') || first.contains(':') || first == "localhost" || first.starts_with('[') => {
+            Some((first, remainder))
+                if first.contains('.')
+                    || first.contains(':')
+                    || first == "localhost"
+                    || first.starts_with('[') =>
+            {
                 (first.to_owned(), remainder.to_owned())
             }
             _ => (DEFAULT_REGISTRY.to_owned(), name.to_owned()),
@@ -198,16 +227,26 @@ impl FromStr for ImageRef {
         if !valid_registry(&registry) {
             return Err(ImageRefError::Registry(input.to_owned()));
         }
-        let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') { format!("library/{repository}") } else { repository };
+        let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository
+        };
         for component in repository.split('/') {
             if !valid_component(component) {
-                return Err(ImageRefError::Repository { input: input.to_owned(), component: component.to_owned() });
+                return Err(ImageRefError::Repository {
+                    input: input.to_owned(),
+                    component: component.to_owned(),
+                });
             }
         }
         if let Some(t) = tag
             && !valid_tag(t)
         {
-            return Err(ImageRefError::Tag { input: input.to_owned(), tag: t.to_owned() });
+            return Err(ImageRefError::Tag {
+                input: input.to_owned(),
+                tag: t.to_owned(),
+            });
         }
         let reference = match (tag, digest) {
             (Some(t), Some(d)) => Reference::TagAndDigest(t.to_owned(), d),
@@ -215,7 +254,11 @@ impl FromStr for ImageRef {
             (Some(t), None) => Reference::Tag(t.to_owned()),
             (None, None) => Reference::Tag("latest".to_owned()),
         };
-        Ok(ImageRef { registry, repository, reference })
+        Ok(ImageRef {
+            registry,
+            repository,
+            reference,
+        })
     }
 }
 
@@ -244,7 +287,10 @@ mod tests {
         check("alpine", "docker.io/library/alpine:latest");
         check("alpine:3.19", "docker.io/library/alpine:3.19");
         check("bitnami/redis", "docker.io/bitnami/redis:latest");
-        check("index.docker.io/library/alpine:1", "docker.io/library/alpine:1");
+        check(
+            "index.docker.io/library/alpine:1",
+            "docker.io/library/alpine:1",
+        );
         check("localhost:5000/a/b:v1", "localhost:5000/a/b:v1");
         check("localhost/a", "localhost/a:latest");
         check("127.0.0.1:5000/x", "127.0.0.1:5000/x:latest");
@@ -256,7 +302,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_references() {
-        for bad in ["", "Alpine", "a//b", "a:", "a:-x", "a@sha256:zz", "host:port/a", "a/-b", "a..b", "x/y:t/z"] {
+        for bad in [
+            "",
+            "Alpine",
+            "a//b",
+            "a:",
+            "a:-x",
+            "a@sha256:zz",
+            "host:port/a",
+            "a/-b",
+            "a..b",
+            "x/y:t/z",
+        ] {
             assert!(bad.parse::<ImageRef>().is_err(), "{bad} accepted");
         }
     }

@@ -10,7 +10,7 @@ mod platform;
 mod purl;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
-pub use image_ref::{ImageRef, ImageRefError, Reference, DEFAULT_REGISTRY};
+pub use image_ref::{DEFAULT_REGISTRY, ImageRef, ImageRefError, Reference};
 pub use package::{Distro, LayerInfo, Package, PackageType, Sbom, SourceInfo, Target};
 pub use platform::{Platform, PlatformError};
 pub use purl::{Purl, PurlError};

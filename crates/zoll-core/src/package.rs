@@ -59,7 +59,8 @@ impl fmt::Display for PackageType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SourceInfo {
     pub name: String,
-    /// Absent when the source version equals the binary version.
+    /// The source package's version; absent when the database records none (dpkg and apk then
+    /// mean the binary version). rpm always records it (`V-R` of the source RPM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
@@ -164,4 +165,3 @@ pub struct Sbom {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<String>,
 }
-

@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use fs_err as fs;
 use serde::Deserialize;
@@ -49,34 +50,35 @@ struct LegacyJson {
 }
 
 struct ArchiveOpener {
-    file: Mutex<fs::File>,
+    file: Arc<std::fs::File>,
     path: String,
     entries: HashMap<String, (u64, u64)>,
 }
 
-/// A reader over one entry of the outer tar. It holds its own file handle so layers can be read
-/// concurrently.
+/// A reader over one entry of the outer tar, by positional reads (`pread`), so any number of
+/// layers can be read concurrently from one file without sharing a file offset.
 struct Section {
-    file: std::fs::File,
-    remaining: u64,
+    file: Arc<std::fs::File>,
+    pos: u64,
+    end: u64,
 }
 
 impl Read for Section {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 {
+        if self.pos >= self.end {
             return Ok(0);
         }
         let max = buf
             .len()
-            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
-        let n = self.file.read(&mut buf[..max])?;
+            .min(usize::try_from(self.end - self.pos).unwrap_or(usize::MAX));
+        let n = self.file.read_at(&mut buf[..max], self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "archive entry is truncated",
             ));
         }
-        self.remaining -= n as u64;
+        self.pos += n as u64;
         Ok(n)
     }
 }
@@ -93,21 +95,10 @@ impl LayerOpener for ArchiveOpener {
                         self.path, layer.location
                     ),
                 })?;
-        let io_err = |e: io::Error| SourceError::Io {
-            what: format!("{}: layer {}", self.path, layer.location),
-            source: e,
-        };
-        let mut file = {
-            let guard = self.file.lock().map_err(|_| SourceError::Io {
-                what: self.path.clone(),
-                source: io::Error::other("poisoned lock"),
-            })?;
-            guard.try_clone().map_err(io_err)?.into_parts().0
-        };
-        file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
         Ok(Box::new(Section {
-            file,
-            remaining: size,
+            file: Arc::clone(&self.file),
+            pos: offset,
+            end: offset + size,
         }))
     }
 }
@@ -294,7 +285,7 @@ pub(crate) fn open(path: &Path, selector: &Selector, input: &str) -> Result<Imag
         tags,
     };
     let opener = ArchiveOpener {
-        file: Mutex::new(file),
+        file: Arc::new(file.into_parts().0),
         path: display,
         entries,
     };

@@ -272,7 +272,7 @@ impl<R: Read> Read for LimitReader<R> {
 
 enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(Box<zstd::Decoder<'static, R>>),
 }
 
@@ -290,7 +290,7 @@ impl<R: BufRead> Decoder<R> {
     fn into_inner(self) -> R {
         match self {
             Decoder::Plain(r) => r,
-            Decoder::Gzip(r) => r.into_inner(),
+            Decoder::Gzip(r) => (*r).into_inner(),
             Decoder::Zstd(r) => r.finish(),
         }
     }
@@ -328,7 +328,9 @@ pub fn walk_layer(
         Compression::None
     };
     let decoder = match compression {
-        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Gzip => {
+            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+        }
         Compression::Zstd => match zstd::Decoder::with_buffer(buffered) {
             Ok(d) => Decoder::Zstd(Box::new(d)),
             Err(source) => {

@@ -1,0 +1,141 @@
+//! Stacking layer analyses into the final filesystem view, and attributing packages to layers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use zoll_core::{Digest, Distro, Package, Sbom, Target};
+
+use crate::analysis::{FileResult, LayerAnalysis};
+
+/// The versions of one path, lowest layer first, since it was last deleted.
+type History<'a> = Vec<(usize, &'a FileResult)>;
+
+fn remove_under(view: &mut BTreeMap<String, History<'_>>, dir: &str) {
+    let prefix = if dir == "/" {
+        "/".to_owned()
+    } else {
+        format!("{dir}/")
+    };
+    let doomed: Vec<String> = view
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in doomed {
+        view.remove(&k);
+    }
+}
+
+fn identity(p: &Package) -> (&str, &str, zoll_core::PackageType) {
+    (&p.name, &p.version, p.kind)
+}
+
+/// Which release file wins when several exist (os-release first; see `zoll_catalog::os::release`).
+fn release_rank(path: &str) -> u8 {
+    zoll_catalog::os::release::priority(path).unwrap_or(u8::MAX)
+}
+
+pub(crate) fn merge(
+    mut target: Target,
+    layers: &[LayerAnalysis],
+    layer_ids: &[Option<Digest>],
+) -> Sbom {
+    let mut view: BTreeMap<String, History<'_>> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        for dir in &layer.opaque_dirs {
+            remove_under(&mut view, dir);
+        }
+        for path in &layer.whiteouts {
+            view.remove(path);
+            remove_under(&mut view, path);
+        }
+        for path in layer.symlinks.keys() {
+            view.remove(path);
+        }
+        for (path, result) in &layer.files {
+            view.entry(path.clone()).or_default().push((i, result));
+        }
+        diagnostics.extend(layer.diagnostics.iter().cloned());
+    }
+
+    let mut distro: Option<(u8, Distro)> = None;
+    let mut packages: Vec<Package> = Vec::new();
+    for (path, history) in &view {
+        let Some(&(top_layer, top)) = history.last() else {
+            continue;
+        };
+        for e in &top.errors {
+            diagnostics.push(format!("{path}: {e}"));
+        }
+        if let Some(d) = &top.distro {
+            let rank = release_rank(path);
+            if distro.as_ref().is_none_or(|(r, _)| rank < *r) {
+                distro = Some((rank, d.clone()));
+            }
+        }
+        for p in &top.packages {
+            // Walk down while the lower versions of this file still list the same package.
+            let mut added = top_layer;
+            for &(layer, version) in history.iter().rev().skip(1) {
+                if version.packages.iter().any(|q| identity(q) == identity(p)) {
+                    added = layer;
+                } else {
+                    break;
+                }
+            }
+            let mut p = p.clone();
+            p.layer = layer_ids.get(added).cloned().flatten();
+            packages.push(p);
+        }
+    }
+    let distro = distro.map(|(_, d)| d);
+    zoll_catalog::finalize(&mut packages, distro.as_ref());
+
+    // One package per purl: the same package found by two catalogers (a lock file and the
+    // installed metadata) is reported once, with both locations.
+    let mut by_purl: HashMap<String, usize> = HashMap::new();
+    let mut unique: Vec<Package> = Vec::with_capacity(packages.len());
+    for p in packages {
+        let key = p.purl.to_string();
+        match by_purl.get(&key) {
+            Some(&i) => {
+                let existing = &mut unique[i];
+                for l in p.locations {
+                    if !existing.locations.contains(&l) {
+                        existing.locations.push(l);
+                    }
+                }
+                if existing.licenses.is_empty() {
+                    existing.licenses = p.licenses;
+                }
+            }
+            None => {
+                by_purl.insert(key, unique.len());
+                unique.push(p);
+            }
+        }
+    }
+    unique.sort_by(|a, b| {
+        (&a.name, &a.version, a.kind, a.purl.to_string()).cmp(&(
+            &b.name,
+            &b.version,
+            b.kind,
+            b.purl.to_string(),
+        ))
+    });
+    target
+        .layers
+        .iter_mut()
+        .zip(layer_ids)
+        .for_each(|(info, id)| {
+            if let Some(id) = id {
+                info.diff_id = id.clone();
+            }
+        });
+    Sbom {
+        target,
+        distro,
+        packages: unique,
+        diagnostics,
+    }
+}
