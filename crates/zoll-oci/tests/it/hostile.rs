@@ -102,7 +102,7 @@ fn decompression_bomb_ratio_limit() {
     let zeros = vec![0u8; 16 << 20];
     let layer = gzip(&tar(&[E::File("zeros", &zeros)]));
     assert!(
-        layer.len() < 100_000,
+        layer.len() < 200_000, // ~100:1 or better with any deflate backend
         "gzip should compress zeros well: {}",
         layer.len()
     );
