@@ -139,3 +139,186 @@ pub(crate) fn merge(
         diagnostics,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoll_core::{PackageType, Purl};
+
+    fn pkg(name: &str, version: &str, path: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            kind: PackageType::Python,
+            purl: Purl::new("pypi", None, name, Some(version)).unwrap(),
+            licenses: vec![],
+            source: None,
+            arch: None,
+            locations: vec![path.into()],
+            layer: None,
+            found_by: "test".into(),
+        }
+    }
+
+    fn layer(files: &[(&str, Vec<Package>)], whiteouts: &[&str], opaque: &[&str]) -> LayerAnalysis {
+        LayerAnalysis {
+            files: files
+                .iter()
+                .map(|(p, pk)| {
+                    (
+                        p.to_string(),
+                        FileResult {
+                            packages: pk.clone(),
+                            ..FileResult::default()
+                        },
+                    )
+                })
+                .collect(),
+            whiteouts: whiteouts.iter().map(|s| s.to_string()).collect(),
+            opaque_dirs: opaque.iter().map(|s| s.to_string()).collect(),
+            ..LayerAnalysis::default()
+        }
+    }
+
+    fn target(n: usize) -> (Target, Vec<Option<Digest>>) {
+        let ids: Vec<Digest> = (0..n).map(|i| Digest::sha256(&[i as u8])).collect();
+        let t = Target {
+            input: "test".into(),
+            kind: "oci".into(),
+            manifest_digest: None,
+            config_digest: None,
+            platform: None,
+            layers: ids
+                .iter()
+                .map(|d| zoll_core::LayerInfo {
+                    diff_id: d.clone(),
+                    digest: None,
+                    size: None,
+                    created_by: None,
+                })
+                .collect(),
+            tags: vec![],
+        };
+        (t, ids.into_iter().map(Some).collect())
+    }
+
+    fn names(s: &Sbom) -> Vec<String> {
+        s.packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect()
+    }
+
+    #[test]
+    fn whiteouts_and_opaque_dirs_delete_lower_files() {
+        let a = "/site/a-1.dist-info/METADATA";
+        let b = "/site/b-1.dist-info/METADATA";
+        let c = "/opt/c-1.dist-info/METADATA";
+        let layers = vec![
+            layer(
+                &[
+                    (a, vec![pkg("a", "1", a)]),
+                    (b, vec![pkg("b", "1", b)]),
+                    (c, vec![pkg("c", "1", c)]),
+                ],
+                &[],
+                &[],
+            ),
+            layer(&[], &["/site/a-1.dist-info"], &["/opt"]),
+        ];
+        let (t, ids) = target(2);
+        assert_eq!(names(&merge(t, &layers, &ids)), vec!["b@1"]);
+    }
+
+    #[test]
+    fn upper_file_replaces_lower_and_layers_are_attributed() {
+        let status = "/var/lib/dpkg/status";
+        let layers = vec![
+            layer(
+                &[(
+                    status,
+                    vec![pkg("base", "1", status), pkg("old", "1", status)],
+                )],
+                &[],
+                &[],
+            ),
+            layer(
+                &[(
+                    status,
+                    vec![
+                        pkg("base", "1", status),
+                        pkg("old", "2", status),
+                        pkg("new", "1", status),
+                    ],
+                )],
+                &[],
+                &[],
+            ),
+            layer(
+                &[(
+                    status,
+                    vec![
+                        pkg("base", "1", status),
+                        pkg("old", "2", status),
+                        pkg("new", "1", status),
+                    ],
+                )],
+                &[],
+                &[],
+            ),
+        ];
+        let (t, ids) = target(3);
+        let s = merge(t, &layers, &ids);
+        assert_eq!(names(&s), vec!["base@1", "new@1", "old@2"]);
+        let layer_of = |n: &str| {
+            s.packages
+                .iter()
+                .find(|p| p.name == n)
+                .unwrap()
+                .layer
+                .clone()
+        };
+        assert_eq!(
+            layer_of("base"),
+            ids[0],
+            "base has been there since layer 0"
+        );
+        assert_eq!(
+            layer_of("old"),
+            ids[1],
+            "old@2 was introduced by the upgrade in layer 1"
+        );
+        assert_eq!(layer_of("new"), ids[1]);
+    }
+
+    #[test]
+    fn re_added_after_deletion_counts_from_the_re_add() {
+        let f = "/site/x-1.dist-info/METADATA";
+        let layers = vec![
+            layer(&[(f, vec![pkg("x", "1", f)])], &[], &[]),
+            layer(&[], &[f], &[]),
+            layer(&[(f, vec![pkg("x", "1", f)])], &[], &[]),
+        ];
+        let (t, ids) = target(3);
+        let s = merge(t, &layers, &ids);
+        assert_eq!(s.packages[0].layer, ids[2]);
+    }
+
+    #[test]
+    fn same_purl_from_two_files_is_one_package() {
+        let lock = "/app/package-lock.json";
+        let pj = "/app/node_modules/x/package.json";
+        let layers = vec![layer(
+            &[
+                (lock, vec![pkg("x", "1", lock)]),
+                (pj, vec![pkg("x", "1", pj)]),
+            ],
+            &[],
+            &[],
+        )];
+        let (t, ids) = target(1);
+        let s = merge(t, &layers, &ids);
+        assert_eq!(s.packages.len(), 1);
+        assert_eq!(s.packages[0].locations.len(), 2);
+    }
+}
