@@ -14,30 +14,9 @@ use crate::fixture;
 
 const INSTALL: &str = "python3 -m venv /opt/zoll-venv && /opt/zoll-venv/bin/pip install 'cyclonedx-python-lib[json-validation]' spdx-tools";
 
-const CYCLONEDX: &str = r#"
-import sys
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
-text = open(sys.argv[1], encoding="utf-8").read()
-errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text, all_errors=True)
-if errors is not None:
-    errors = list(errors) if not hasattr(errors, "data") else [errors]
-    if errors:
-        for e in errors:
-            print(e, file=sys.stderr)
-        sys.exit(1)
-"#;
+const CYCLONEDX: &str = include_str!("../validators/cyclonedx.py");
 
-const SPDX: &str = r#"
-import sys
-from spdx_tools.spdx.parser.parse_anything import parse_file
-from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
-doc = parse_file(sys.argv[1])
-messages = validate_full_spdx_document(doc, "SPDX-2.3")
-for m in messages:
-    print(m.validation_message, file=sys.stderr)
-sys.exit(1 if messages else 0)
-"#;
+const SPDX: &str = include_str!("../validators/spdx.py");
 
 /// The venv's python, checked once per test run.
 fn python() -> PathBuf {

@@ -5,6 +5,7 @@ mod alpine;
 mod cache;
 mod cli;
 mod hostile;
+mod schemas;
 mod sources;
 mod syft;
 mod util;
