@@ -323,7 +323,10 @@ mod tests {
     #[test]
     fn length_limit_is_on_the_normalised_name() {
         let long = "a".repeat(240);
-        assert!(matches!(long.parse::<ImageRef>(), Err(ImageRefError::TooLong(_))), "docker.io/library/ + 240 > 255");
+        assert!(
+            matches!(long.parse::<ImageRef>(), Err(ImageRefError::TooLong(_))),
+            "docker.io/library/ + 240 > 255"
+        );
         let ok = "a".repeat(230);
         let r: ImageRef = ok.parse().unwrap();
         assert_eq!(r.to_string().parse::<ImageRef>().unwrap(), r);
