@@ -9,9 +9,9 @@ use fs_err as fs;
 use zoll_core::{Digest, Platform, Target};
 
 use crate::image::{Image, ImageLayer, LayerOpener};
-use crate::model::{self, Descriptor, Index, Manifest};
+use crate::model::{Descriptor, Index};
 use crate::spec::Selector;
-use crate::{SourceError, select_platform};
+use crate::{Fetched, Resolved, SourceError, media_type_of, resolve_manifest};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const MAX_JSON: u64 = 8 << 20;
@@ -160,22 +160,19 @@ pub(crate) fn open(
         .cloned()
         .into_iter()
         .collect();
-    let mut desc = chosen.clone();
-    let mut chosen_platform = None;
-    // Follow nested indexes down to one manifest (bounded depth).
-    for _ in 0..4 {
-        if model::is_index(&desc.media_type) {
-            let data = read_verified(root, &desc, "index")?;
-            let inner: Index = parse(&data, &format!("index {}", desc.digest))?;
-            let pick = select_platform(&inner.manifests, platform, input)?;
-            chosen_platform = pick.platform.clone();
-            desc = pick.clone();
-            continue;
-        }
-        break;
-    }
-    let manifest_bytes = read_verified(root, &desc, "manifest")?;
-    let manifest: Manifest = parse(&manifest_bytes, &format!("manifest {}", desc.digest))?;
+    let fetch = |d: &Descriptor| -> Result<Fetched, SourceError> {
+        let bytes = read_verified(root, d, "manifest")?;
+        Ok(Fetched {
+            media_type: media_type_of(&d.media_type, &bytes),
+            digest: d.digest.clone(),
+            bytes,
+        })
+    };
+    let Resolved {
+        manifest,
+        digest,
+        platform: chosen_platform,
+    } = resolve_manifest(fetch(chosen)?, platform, input, fetch)?;
     let config_bytes = read_verified(root, &manifest.config, "config")?;
     let layers = manifest
         .layers
@@ -191,13 +188,9 @@ pub(crate) fn open(
     let target = Target {
         input: input.to_owned(),
         kind: "oci".to_owned(),
-        manifest_digest: Some(desc.digest.clone()),
+        manifest_digest: Some(digest),
         config_digest: Some(manifest.config.digest.clone()),
-        platform: chosen_platform.map(|p| Platform {
-            os: p.os,
-            architecture: p.architecture,
-            variant: p.variant,
-        }),
+        platform: chosen_platform,
         layers: Vec::new(),
         tags: tag_names,
     };

@@ -27,7 +27,7 @@ pub use walk::{
 pub use writer::LayoutWriter;
 pub use zoll_distribution::{ClientOptions, Credentials};
 
-use model::Descriptor;
+use model::{Descriptor, DescriptorPlatform, Index, Manifest};
 
 /// Why an image could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -157,4 +157,91 @@ pub(crate) fn select_platform<'a>(
             available.join(", ")
         ),
     })
+}
+
+/// A manifest or index as a source fetched it: verified bytes, media type and digest.
+pub(crate) struct Fetched {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) media_type: String,
+    pub(crate) digest: Digest,
+}
+
+/// What [`resolve_manifest`] arrived at.
+pub(crate) struct Resolved {
+    pub(crate) manifest: Manifest,
+    pub(crate) digest: Digest,
+    /// The platform of the index entry that was chosen, when an index was followed.
+    pub(crate) platform: Option<Platform>,
+}
+
+/// Follow indexes (at most four deep) down to one image manifest, picking by platform, and
+/// parse it. Every source resolves manifests through this one function, so they agree on what
+/// is accepted. `fetch` returns the verified bytes of a child descriptor.
+pub(crate) fn resolve_manifest(
+    mut fetched: Fetched,
+    platform: Option<&Platform>,
+    input: &str,
+    mut fetch: impl FnMut(&Descriptor) -> Result<Fetched, SourceError>,
+) -> Result<Resolved, SourceError> {
+    let malformed = |what: String, reason: String| SourceError::Malformed {
+        what: format!("{input}: {what}"),
+        reason,
+    };
+    let mut chosen: Option<DescriptorPlatform> = None;
+    for _ in 0..4 {
+        if !model::is_index(&fetched.media_type) {
+            break;
+        }
+        let index: Index = serde_json::from_slice(&fetched.bytes)
+            .map_err(|e| malformed(format!("index {}", fetched.digest), e.to_string()))?;
+        let pick = select_platform(&index.manifests, platform, input)?;
+        chosen = pick.platform.clone();
+        fetched = fetch(pick)?;
+    }
+    if !model::is_manifest(&fetched.media_type) {
+        return Err(malformed(
+            format!("manifest {}", fetched.digest),
+            format!(
+                "unsupported media type {:?} (expected an OCI or Docker v2 schema 2 image manifest, or an index of them)",
+                fetched.media_type
+            ),
+        ));
+    }
+    let manifest: Manifest = serde_json::from_slice(&fetched.bytes)
+        .map_err(|e| malformed(format!("manifest {}", fetched.digest), e.to_string()))?;
+    Ok(Resolved {
+        manifest,
+        digest: fetched.digest,
+        platform: chosen.map(|p| Platform {
+            os: p.os,
+            architecture: p.architecture,
+            variant: p.variant,
+        }),
+    })
+}
+
+/// The media type of a manifest or index: the descriptor's, else the document's own `mediaType`,
+/// else what its shape says (an OCI layout's `index.json` may omit media types).
+pub(crate) fn media_type_of(declared: &str, bytes: &[u8]) -> String {
+    if !declared.is_empty() {
+        return declared.to_owned();
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        #[serde(default)]
+        media_type: Option<String>,
+        #[serde(default)]
+        manifests: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_slice::<Probe>(bytes) {
+        Ok(Probe {
+            media_type: Some(m),
+            ..
+        }) => m,
+        Ok(Probe {
+            manifests: Some(_), ..
+        }) => model::OCI_INDEX.to_owned(),
+        _ => model::OCI_MANIFEST.to_owned(),
+    }
 }

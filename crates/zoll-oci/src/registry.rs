@@ -4,12 +4,12 @@
 
 use std::io::Read;
 
-use zoll_core::{ImageRef, Platform, Target};
+use zoll_core::{ImageRef, Target};
 use zoll_distribution::Client;
 
 use crate::image::{Image, ImageLayer, LayerOpener};
-use crate::model::{self, Index, Manifest};
-use crate::{OpenOptions, SourceError, select_platform};
+use crate::model::Descriptor;
+use crate::{Fetched, OpenOptions, Resolved, SourceError, resolve_manifest};
 
 const MAX_CONFIG: u64 = 8 << 20;
 
@@ -44,39 +44,29 @@ fn registry_err(what: String) -> impl FnOnce(zoll_distribution::Error) -> Source
 pub(crate) fn open(reference: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
     let input = reference.to_string();
     let client = Client::new(opts.registry.clone()).map_err(registry_err(input.clone()))?;
-    let mut fetched = client
+    let fetch = |d: &Descriptor| -> Result<Fetched, SourceError> {
+        let m = client
+            .get_manifest(&reference.with_digest(d.digest.clone()))
+            .map_err(registry_err(input.clone()))?;
+        Ok(Fetched {
+            bytes: m.bytes,
+            media_type: m.media_type,
+            digest: m.digest,
+        })
+    };
+    let top = client
         .get_manifest(reference)
         .map_err(registry_err(input.clone()))?;
-    let mut chosen_platform = None;
-    for _ in 0..4 {
-        if !model::is_index(&fetched.media_type) {
-            break;
-        }
-        let index: Index =
-            serde_json::from_slice(&fetched.bytes).map_err(|e| SourceError::Malformed {
-                what: format!("{input}: index {}", fetched.digest),
-                reason: e.to_string(),
-            })?;
-        let pick = select_platform(&index.manifests, opts.platform.as_ref(), &input)?;
-        chosen_platform = pick.platform.clone();
-        fetched = client
-            .get_manifest(&reference.with_digest(pick.digest.clone()))
-            .map_err(registry_err(input.clone()))?;
-    }
-    if !model::is_manifest(&fetched.media_type) {
-        return Err(SourceError::Malformed {
-            what: format!("{input}: manifest {}", fetched.digest),
-            reason: format!(
-                "unsupported media type {:?} (expected an OCI or Docker v2 schema 2 image manifest)",
-                fetched.media_type
-            ),
-        });
-    }
-    let manifest: Manifest =
-        serde_json::from_slice(&fetched.bytes).map_err(|e| SourceError::Malformed {
-            what: format!("{input}: manifest {}", fetched.digest),
-            reason: e.to_string(),
-        })?;
+    let top = Fetched {
+        bytes: top.bytes,
+        media_type: top.media_type,
+        digest: top.digest,
+    };
+    let Resolved {
+        manifest,
+        digest,
+        platform,
+    } = resolve_manifest(top, opts.platform.as_ref(), &input, fetch)?;
     let config_bytes = client
         .get_blob_bytes(
             reference,
@@ -96,13 +86,9 @@ pub(crate) fn open(reference: &ImageRef, opts: &OpenOptions) -> Result<Image, So
     let target = Target {
         input: input.clone(),
         kind: "registry".to_owned(),
-        manifest_digest: Some(fetched.digest.clone()),
+        manifest_digest: Some(digest),
         config_digest: Some(manifest.config.digest.clone()),
-        platform: chosen_platform.map(|p| Platform {
-            os: p.os,
-            architecture: p.architecture,
-            variant: p.variant,
-        }),
+        platform,
         layers: Vec::new(),
         tags: reference
             .tag()

@@ -365,3 +365,53 @@ fn dir_source_walks_without_following_symlinks() {
         "the walk must not write"
     );
 }
+
+#[test]
+fn oci_layout_entry_that_is_not_an_image_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = LayoutWriter::create(dir.path()).unwrap();
+    // An artifact (e.g. a signature bundle) tagged in the layout: not an image manifest.
+    let desc = w
+        .blob(
+            "application/vnd.dev.sigstore.bundle.v0.3+json",
+            br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#,
+        )
+        .unwrap();
+    w.add_to_index(desc, Some("sig")).unwrap();
+    let err = open(
+        &format!("oci:{}:sig", dir.path().display()).parse().unwrap(),
+        &OpenOptions::default(),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("unsupported media type") && msg.contains("sigstore"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn oci_layout_index_entry_without_media_type_is_sniffed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = LayoutWriter::create(dir.path()).unwrap();
+    let l = tar(&[E::File("a", b"1")]);
+    let mut desc = w
+        .image(
+            None,
+            config("amd64"),
+            &[(l.clone(), model::OCI_LAYER_TAR, diff_id(&l))],
+        )
+        .unwrap();
+    desc.media_type.clear();
+    std::fs::remove_file(dir.path().join("index.json")).unwrap();
+    let mut w = LayoutWriter::create(dir.path()).unwrap();
+    w.add_to_index(desc, Some("t")).unwrap();
+    let img = image(
+        open(
+            &format!("oci:{}:t", dir.path().display()).parse().unwrap(),
+            &OpenOptions::default(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(img.layers.len(), 1);
+}
