@@ -8,9 +8,14 @@ mod image_ref;
 mod package;
 mod platform;
 mod purl;
+mod vuln;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use image_ref::{DEFAULT_REGISTRY, ImageRef, ImageRefError, Reference};
 pub use package::{Distro, LayerInfo, Package, PackageType, Sbom, SourceInfo, Target};
 pub use platform::{Platform, PlatformError};
 pub use purl::{Purl, PurlError};
+pub use vuln::{
+    AffectedPackage, Cvss, DbInfo, Finding, Severity, SeverityError, SeveritySource, Suppression,
+    VulnReport,
+};
