@@ -81,7 +81,7 @@ pub struct Component {
 }
 
 impl Component {
-    fn new(kind: &'static str, name: impl Into<String>) -> Component {
+    pub(crate) fn new(kind: &'static str, name: impl Into<String>) -> Component {
         Component {
             bom_ref: None,
             kind,
@@ -120,7 +120,7 @@ pub struct Property {
     pub value: String,
 }
 
-fn prop(name: impl Into<String>, value: impl Into<String>) -> Property {
+pub(crate) fn prop(name: impl Into<String>, value: impl Into<String>) -> Property {
     Property {
         name: name.into(),
         value: value.into(),
@@ -133,10 +133,9 @@ pub fn document(sbom: &Sbom, opts: &RenderOptions) -> Result<Bom, Error> {
     let mut tool = Component::new("application", "zoll");
     tool.version = Some(opts.tool_version.clone());
 
-    let mut ids = PackageIds::new();
-    let mut components: Vec<Component> = sorted_packages(sbom)
+    let mut components: Vec<Component> = package_refs(sbom)
         .into_iter()
-        .map(|p| package(p, &mut ids))
+        .map(|(p, bom_ref)| package(p, bom_ref))
         .collect();
     if let Some(d) = &sbom.distro {
         components.push(distro(d));
@@ -205,14 +204,26 @@ fn image(t: &Target) -> Component {
     c
 }
 
-fn package(p: &Package, ids: &mut PackageIds) -> Component {
+/// The packages in output order (see `common::sorted_packages`), each with its `bom-ref`: the purl
+/// with a `package-id` qualifier. The vulnerability BOM points at components through these.
+pub(crate) fn package_refs(sbom: &Sbom) -> Vec<(&Package, String)> {
+    let mut ids = PackageIds::new();
+    sorted_packages(sbom)
+        .into_iter()
+        .map(|p| {
+            let bom_ref = p
+                .purl
+                .clone()
+                .with_qualifier("package-id", &ids.id(p))
+                .to_string();
+            (p, bom_ref)
+        })
+        .collect()
+}
+
+fn package(p: &Package, bom_ref: String) -> Component {
     let mut c = Component::new("library", p.name.clone());
-    c.bom_ref = Some(
-        p.purl
-            .clone()
-            .with_qualifier("package-id", &ids.id(p))
-            .to_string(),
-    );
+    c.bom_ref = Some(bom_ref);
     if p.purl.ty() == "maven" && !p.name.contains(':') {
         c.group = p.purl.namespace().map(str::to_owned);
     }

@@ -11,6 +11,11 @@
 //!
 //! [`license`] sorts the licence strings catalogers find into SPDX ids, SPDX expressions and
 //! free-form names, which CycloneDX and SPDX carry differently.
+//!
+//! [`scan`] renders a [`zoll_core::VulnReport`] (what `zoll scan` found) through
+//! [`render_report`]/[`write_report`] in the [`ScanFormat`]s: `table`, `json` (`zoll.scan/v1`),
+//! `sarif` (2.1.0), `cyclonedx-json` (CycloneDX 1.6 with `vulnerabilities`) and `junit`. The same
+//! invariant holds there.
 
 use std::fmt;
 use std::io::Write;
@@ -22,8 +27,11 @@ mod common;
 pub mod cyclonedx;
 pub mod json;
 pub mod license;
+pub mod scan;
 pub mod spdx;
 pub mod table;
+
+pub use scan::{ScanFormat, render_report, write_report};
 
 /// The formats `zoll sbom --format` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,6 +99,10 @@ pub struct RenderOptions {
     /// The document's creation time. Injected so output is reproducible; written in UTC with
     /// whole seconds.
     pub now: time::OffsetDateTime,
+    /// The terminal's width in columns, when the table goes to a terminal: the vulnerability table
+    /// cuts titles so rows fit. `None` cuts them at a fixed width instead. Ignored by the other
+    /// formats.
+    pub width: Option<usize>,
 }
 
 impl RenderOptions {
@@ -100,6 +112,7 @@ impl RenderOptions {
             color: false,
             tool_version: tool_version.into(),
             now,
+            width: None,
         }
     }
 }
@@ -124,6 +137,22 @@ pub enum Error {
     },
     #[error("could not format the creation time {0}")]
     Timestamp(time::OffsetDateTime, #[source] time::error::Format),
+    #[error(
+        "unknown report format {0:?}: expected one of table, json, sarif, cyclonedx-json, junit"
+    )]
+    UnknownScanFormat(String),
+    #[error("could not write the {format} vulnerability report")]
+    WriteReport {
+        format: ScanFormat,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not serialise the {format} vulnerability report")]
+    SerializeReport {
+        format: ScanFormat,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// Render `sbom` in `format` to `out`.

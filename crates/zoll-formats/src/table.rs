@@ -16,21 +16,21 @@ use zoll_core::{Package, Sbom};
 use crate::RenderOptions;
 use crate::common::{image_digest, platform_string, sorted_packages};
 
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
+pub(crate) const BOLD: &str = "\x1b[1m";
+pub(crate) const DIM: &str = "\x1b[2m";
+pub(crate) const RESET: &str = "\x1b[0m";
 
-/// Render the table (ends in a newline).
-pub fn render(sbom: &Sbom, opts: &RenderOptions) -> String {
-    let mut out = String::new();
-    let style = |s: &str, code: &str| {
-        if opts.color {
-            format!("{code}{s}{RESET}")
-        } else {
-            s.to_owned()
-        }
-    };
+/// `s` wrapped in the ANSI `code` when colour is on.
+pub(crate) fn style(opts: &RenderOptions, s: &str, code: &str) -> String {
+    if opts.color && !code.is_empty() {
+        format!("{code}{s}{RESET}")
+    } else {
+        s.to_owned()
+    }
+}
 
+/// The `Target:` and `Distro:` lines every table starts with.
+pub(crate) fn write_header(out: &mut String, sbom: &Sbom, opts: &RenderOptions) {
     let t = &sbom.target;
     let mut target = format!("{} ({})", clean(&t.input), clean(&t.kind));
     if let Some(d) = image_digest(t) {
@@ -39,15 +39,21 @@ pub fn render(sbom: &Sbom, opts: &RenderOptions) -> String {
     if let Some(p) = platform_string(t) {
         let _ = write!(target, " {}", clean(&p));
     }
-    let _ = writeln!(out, "{} {target}", style("Target:", BOLD));
+    let _ = writeln!(out, "{} {target}", style(opts, "Target:", BOLD));
     if let Some(d) = &sbom.distro {
         let name = match (&d.pretty_name, &d.version_id) {
             (Some(p), _) => p.clone(),
             (None, Some(v)) => format!("{} {v}", d.id),
             (None, None) => d.id.clone(),
         };
-        let _ = writeln!(out, "{} {}", style("Distro:", BOLD), clean(&name));
+        let _ = writeln!(out, "{} {}", style(opts, "Distro:", BOLD), clean(&name));
     }
+}
+
+/// Render the table (ends in a newline).
+pub fn render(sbom: &Sbom, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    write_header(&mut out, sbom, opts);
 
     let pkgs = sorted_packages(sbom);
     if pkgs.is_empty() {
@@ -100,7 +106,12 @@ fn row(p: &Package, with_layer: bool) -> Vec<String> {
     r
 }
 
-fn push_row(out: &mut String, cells: &[String], widths: &[usize], codes: Option<&[&str]>) {
+pub(crate) fn push_row(
+    out: &mut String,
+    cells: &[String],
+    widths: &[usize],
+    codes: Option<&[&str]>,
+) {
     let last = cells.len().saturating_sub(1);
     for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
         match codes.and_then(|c| c.get(i)).filter(|c| !c.is_empty()) {
@@ -118,7 +129,7 @@ fn push_row(out: &mut String, cells: &[String], widths: &[usize], codes: Option<
 }
 
 /// Escape control characters (ESC, CR, BEL, ...) so image data cannot drive the terminal.
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.to_owned();
     }

@@ -19,7 +19,7 @@ const CYCLONEDX: &str = include_str!("../validators/cyclonedx.py");
 const SPDX: &str = include_str!("../validators/spdx.py");
 
 /// The venv's python, checked once per test run.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match PYTHON.get_or_init(find_python) {
         Ok(p) => p.clone(),
@@ -52,7 +52,7 @@ fn find_python() -> Result<PathBuf, String> {
 }
 
 /// Run a validator script on `text`; Ok when valid, Err(stderr) when rejected.
-fn run(script: &str, text: &str, ext: &str) -> Result<(), String> {
+pub(crate) fn run(script: &str, text: &str, ext: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     // spdx-tools picks its parser by extension: ".spdx.json".
     let path = dir.path().join(format!("bom.{ext}"));
@@ -78,7 +78,7 @@ fn fs_write(path: &std::path::Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
-fn cyclonedx(text: &str) -> Result<(), String> {
+pub(crate) fn cyclonedx(text: &str) -> Result<(), String> {
     run(CYCLONEDX, text, "cdx.json")
 }
 
