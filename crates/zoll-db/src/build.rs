@@ -435,7 +435,12 @@ fn build(tmp: &Path, opts: &UpdateOptions<'_>) -> Result<UpdateReport, Error> {
     }
     conn.execute_batch("CREATE INDEX affected_key ON affected(ecosystem, name);")
         .map_err(&sq)?;
-    let built_at = opts.now.format(&Rfc3339).unwrap_or_default();
+    let built_at = opts
+        .now
+        .replace_nanosecond(0)
+        .unwrap_or(opts.now)
+        .format(&Rfc3339)
+        .unwrap_or_default();
     let sources_json = serde_json::to_string(&sources).unwrap_or_default();
     let mut meta = conn
         .prepare("INSERT INTO meta(key, value) VALUES (?1, ?2)")

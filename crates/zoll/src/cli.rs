@@ -45,6 +45,156 @@ pub(crate) enum Command {
     ///   zoll sbom localhost:5000/team/app:1.0 --insecure --format spdx-json
     #[command(verbatim_doc_comment)]
     Sbom(SbomArgs),
+    /// Find known vulnerabilities in an image (or an SBOM) with the offline OSV database.
+    ///
+    /// IMAGE takes the same forms as `zoll sbom`; `--sbom FILE` scans a CycloneDX, SPDX or zoll
+    /// JSON SBOM instead. The database must exist (`zoll db update`, or `zoll db import` on an
+    /// air-gapped machine); a scan never downloads unless --update-db is given.
+    ///
+    /// Exit codes: 0 done (and no findings remain, or --exit-code is 0), N (from --exit-code)
+    /// findings remain after --severity, --ignore-unfixed, --vex and the ignore file, 2 error.
+    ///
+    /// Examples:
+    ///   zoll scan docker-archive:app.tar
+    ///   zoll scan oci:./layout:1.0 --severity high --ignore-unfixed --exit-code 1
+    ///   zoll scan --sbom app.cdx.json --format sarif -o zoll.sarif
+    ///   zoll scan registry.example/app:1.0 --vex app.openvex.json --format cyclonedx-json
+    #[command(verbatim_doc_comment)]
+    Scan(ScanArgs),
+    /// Manage the offline vulnerability database (OSV advisories).
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Version ordering as each ecosystem's own tool orders versions.
+    #[command(subcommand)]
+    Version(VersionCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// The image to scan (see `zoll sbom --help` for the forms); omit with --sbom.
+    #[arg(required_unless_present = "sbom", conflicts_with = "sbom")]
+    pub(crate) image: Option<SourceSpec>,
+    /// Scan this SBOM (CycloneDX JSON, SPDX JSON or zoll JSON) instead of an image.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sbom: Option<PathBuf>,
+    /// Output format: table, json, sarif, cyclonedx-json or junit.
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: zoll_formats::ScanFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Only report findings of this severity or worse: unknown, none, low, medium, high, critical.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) severity: Option<zoll_core::Severity>,
+    /// Do not report findings that have no fixed version yet.
+    #[arg(long)]
+    pub(crate) ignore_unfixed: bool,
+    /// Exit with this code when findings remain (after every filter and suppression).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) exit_code: u8,
+    /// OpenVEX document whose not_affected/fixed statements suppress findings; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vex: Vec<PathBuf>,
+    /// Ignore file (TOML: id, reason, expires[, purl]) [default: ./.zollignore when present].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ignore_file: Option<PathBuf>,
+    /// Warn when the database is older than this many days.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 7,
+        env = "ZOLL_DB_MAX_AGE"
+    )]
+    pub(crate) db_max_age: u32,
+    /// Update the database from its default sources before scanning (downloads).
+    #[arg(long)]
+    pub(crate) update_db: bool,
+    #[command(flatten)]
+    pub(crate) db: DbDirArgs,
+    #[command(flatten)]
+    pub(crate) image_opts: ImageArgs,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbDirArgs {
+    /// Database directory [default: $ZOLL_DB_DIR, else db/ in the cache directory].
+    #[arg(long, value_name = "DIR", env = "ZOLL_DB_DIR", hide_env_values = true)]
+    pub(crate) db_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Build the database from OSV exports and swap it in atomically.
+    ///
+    /// A SOURCE is a directory (searched for `*.zip` and `*.json`, so osv.dev's
+    /// `<ECOSYSTEM>/all.zip` layout works), a zip of `<ID>.json` files, one JSON file, an
+    /// https URL of a zip, or a URL ending in `/` laid out like osv.dev's bucket. Without
+    /// --source, osv.dev's exports for every supported ecosystem are downloaded.
+    /// A corrupt zip member or invalid record is reported and skipped; a source that cannot be
+    /// read at all aborts the update and leaves the current database in place.
+    ///
+    /// Examples:
+    ///   zoll db update
+    ///   zoll db update --source ./osv-mirror/ --source extra-advisories.zip
+    #[command(verbatim_doc_comment)]
+    Update(DbUpdateArgs),
+    /// Show the database: sources, counts per ecosystem, build time and age.
+    Status(DbStatusArgs),
+    /// Write the database to one file, to carry to an air-gapped machine.
+    Export {
+        /// The file to write.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbDirArgs,
+    },
+    /// Install a database written by `zoll db export` (checked before it replaces the current one).
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbDirArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbUpdateArgs {
+    /// Where to import from (path or URL); repeatable [default: osv.dev's public exports].
+    #[arg(long = "source", value_name = "PATH|URL")]
+    pub(crate) sources: Vec<String>,
+    /// Trust this CA certificate (PEM) for https sources; repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub(crate) ca_certs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) db: DbDirArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbStatusArgs {
+    /// Output format: table or json.
+    #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
+    pub(crate) format: String,
+    #[command(flatten)]
+    pub(crate) db: DbDirArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VersionCommand {
+    /// Sort versions read from stdin (one per line; blank lines are skipped) in ascending order.
+    ///
+    /// Prints `RANK<TAB>VERSION`; equal versions (e.g. Maven `1.0` and `1.0.0`) share a rank.
+    /// A version the ecosystem cannot parse is an error naming its line.
+    ///
+    /// Example:
+    ///   printf '1.10\n1.9\n1.9.0\n' | zoll version sort --ecosystem maven
+    #[command(verbatim_doc_comment)]
+    Sort {
+        /// dpkg, rpm, apk, pypi, npm, crates.io, go, hex, maven, rubygems, nuget, packagist, pub,
+        /// cran or hackage (aliases like debian, alpine, cargo, golang, gem, composer work too).
+        #[arg(short, long)]
+        ecosystem: zoll_version::Ecosystem,
+    },
 }
 
 #[derive(Debug, Args)]

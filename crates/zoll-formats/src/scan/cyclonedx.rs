@@ -22,7 +22,8 @@
 //!   suppression states the package is not affected or fixed: status `unaffected` then). A finding
 //!   about a package the SBOM does not hold gets a component of its own (`bom-ref` = its purl).
 //! - Suppressed findings carry `analysis`: a VEX `fixed` is state `resolved`, anything else VEX
-//!   says (`not_affected`) and every ignore-file entry is `not_affected`. An OpenVEX justification
+//!   says (`not_affected`); an ignore-file entry is accepted risk, not a claim of safety, so it is
+//!   state `exploitable` with response `will_not_fix`. An OpenVEX justification
 //!   maps onto CycloneDX's enum (`component_not_present` and `vulnerable_code_not_present` →
 //!   `code_not_present`, `vulnerable_code_not_in_execute_path` → `code_not_reachable`,
 //!   `vulnerable_code_cannot_be_controlled_by_adversary` → `requires_environment`,
@@ -125,6 +126,9 @@ pub struct Analysis {
     pub state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<&'static str>,
+    /// For accepted risk (the ignore file): `will_not_fix`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response: Vec<&'static str>,
     pub detail: String,
 }
 
@@ -336,6 +340,7 @@ fn analysis(s: &Suppression) -> Analysis {
                     "not_affected"
                 },
                 justification: j.as_deref().and_then(justification),
+                response: vec![],
                 detail,
             }
         }
@@ -349,9 +354,11 @@ fn analysis(s: &Suppression) -> Analysis {
             if let Some(e) = expires {
                 detail.push_str(&format!(" (until {e})"));
             }
+            // An ignore entry accepts a risk; it does not claim the package is unaffected.
             Analysis {
-                state: "not_affected",
+                state: "exploitable",
                 justification: None,
+                response: vec!["will_not_fix"],
                 detail,
             }
         }

@@ -1,6 +1,9 @@
 //! Dispatch to one module per command.
 
+mod db;
 mod sbom;
+mod scan;
+mod version;
 
 use std::process::ExitCode;
 
@@ -11,6 +14,9 @@ use crate::cli::{Cli, Command, ImageArgs, RegistryArgs};
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args, &cli.global),
+        Command::Scan(args) => scan::run(args, &cli.global),
+        Command::Db(cmd) => db::run(cmd, &cli.global),
+        Command::Version(cmd) => version::run(cmd),
     }
 }
 

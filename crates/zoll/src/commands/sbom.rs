@@ -8,38 +8,13 @@ use fs_err as fs;
 use zoll_formats::{RenderOptions, SbomFormat};
 use zoll_sbom::LayerCache;
 
-use crate::cli::{GlobalArgs, SbomArgs};
+use zoll_core::Sbom;
+
+use crate::cli::{GlobalArgs, ImageArgs, RegistryArgs, SbomArgs};
 use crate::progress::Bars;
 
 pub(crate) fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let opts = super::open_options(&args.image_opts, &args.registry)?;
-    let opened = zoll_oci::open(&args.image, &opts)
-        .with_context(|| format!("cannot open {}", args.image))?;
-    let layers = match &opened {
-        zoll_oci::Opened::Image(i) => i.layers.len(),
-        zoll_oci::Opened::Rootfs { .. } => 0,
-    };
-    let bars = Bars::new(layers, !global.quiet && std::io::stderr().is_terminal());
-    let cache = if args.image_opts.no_cache {
-        None
-    } else {
-        args.image_opts
-            .cache_dir
-            .clone()
-            .or_else(LayerCache::default_dir)
-            .map(LayerCache::new)
-    };
-    let catalog_opts = zoll_sbom::Options {
-        cache,
-        limits: super::limits(&args.image_opts),
-        progress: &bars,
-        ..zoll_sbom::Options::default()
-    };
-    let sbom = zoll_sbom::catalog(&opened, &catalog_opts)
-        .with_context(|| format!("cannot read {}", args.image))?;
-    for d in &sbom.diagnostics {
-        tracing::warn!("{d}");
-    }
+    let sbom = catalog(&args.image, &args.image_opts, &args.registry, global)?;
     let mut render = RenderOptions::new(env!("CARGO_PKG_VERSION"), super::now());
     render.color =
         args.output.is_none() && args.format == SbomFormat::Table && crate::cli::stdout_color();
@@ -57,4 +32,41 @@ pub(crate) fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Open and catalog an image, with progress bars and the layer cache: shared by `sbom` and `scan`.
+pub(crate) fn catalog(
+    image: &zoll_oci::SourceSpec,
+    image_opts: &ImageArgs,
+    registry: &RegistryArgs,
+    global: &GlobalArgs,
+) -> anyhow::Result<Sbom> {
+    let opts = super::open_options(image_opts, registry)?;
+    let opened = zoll_oci::open(image, &opts).with_context(|| format!("cannot open {image}"))?;
+    let layers = match &opened {
+        zoll_oci::Opened::Image(i) => i.layers.len(),
+        zoll_oci::Opened::Rootfs { .. } => 0,
+    };
+    let bars = Bars::new(layers, !global.quiet && std::io::stderr().is_terminal());
+    let cache = if image_opts.no_cache {
+        None
+    } else {
+        image_opts
+            .cache_dir
+            .clone()
+            .or_else(LayerCache::default_dir)
+            .map(LayerCache::new)
+    };
+    let catalog_opts = zoll_sbom::Options {
+        cache,
+        limits: super::limits(image_opts),
+        progress: &bars,
+        ..zoll_sbom::Options::default()
+    };
+    let sbom = zoll_sbom::catalog(&opened, &catalog_opts)
+        .with_context(|| format!("cannot read {image}"))?;
+    for d in &sbom.diagnostics {
+        tracing::warn!("{d}");
+    }
+    Ok(sbom)
 }
