@@ -65,7 +65,10 @@ pub struct Status {
 pub struct Db {
     path: PathBuf,
     conn: Connection,
-    dict: Option<zstd::dict::DecoderDictionary<'static>>,
+    dict: Option<Vec<u8>>,
+    /// One decompression context with the dictionary loaded, reused for every blob: building one
+    /// per blob dominated lookups (each allocates and loads the dictionary).
+    decompressor: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>>,
     built_at: String,
     sources: Vec<SourceCount>,
     advisories: u64,
@@ -103,6 +106,11 @@ impl Db {
     pub fn open_file(path: &Path) -> Result<Db, Error> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(corrupt(path))?;
+        // The file is never written once published (updates rename a new file over it), so the
+        // reader may keep its shared lock for its whole life instead of taking it per query, and
+        // may map the file instead of copying pages.
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA mmap_size = 1073741824;")
+            .map_err(corrupt(path))?;
         let found: u32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(corrupt(path))?;
@@ -135,7 +143,7 @@ impl Db {
         let sources = text(meta("sources")?)
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
-        let dict = meta("dictionary")?.map(|d| zstd::dict::DecoderDictionary::copy(&d));
+        let dict = meta("dictionary")?;
         let advisories: u64 = conn
             .query_row("SELECT COUNT(*) FROM advisory", [], |r| r.get(0))
             .map_err(corrupt(path))?;
@@ -143,6 +151,7 @@ impl Db {
             path: path.to_path_buf(),
             conn,
             dict,
+            decompressor: std::cell::RefCell::new(None),
             built_at,
             sources,
             advisories,
@@ -184,11 +193,18 @@ impl Db {
                 let mut n = [0u8; 4];
                 n.copy_from_slice(&rest[..4]);
                 let len = u32::from_le_bytes(n) as usize;
-                let mut d = match &self.dict {
-                    Some(dict) => zstd::bulk::Decompressor::with_prepared_dictionary(dict),
-                    None => zstd::bulk::Decompressor::new(),
+                let mut slot = self.decompressor.borrow_mut();
+                if slot.is_none() {
+                    let d = match &self.dict {
+                        Some(dict) => zstd::bulk::Decompressor::with_dictionary(dict),
+                        None => zstd::bulk::Decompressor::new(),
+                    }
+                    .map_err(|e| bad(&format!("zstd: {e}")))?;
+                    *slot = Some(d);
                 }
-                .map_err(|e| bad(&format!("zstd: {e}")))?;
+                let Some(d) = slot.as_mut() else {
+                    return Err(bad("zstd: no decompression context"));
+                };
                 d.decompress(&rest[4..], len)
                     .map_err(|e| bad(&format!("zstd: {e}")))
             }

@@ -43,7 +43,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use zoll_core::{Cvss, Finding, Severity, SeveritySource, Suppression, VulnReport};
 
-use super::{ScanFormat, advisory_source, chosen_cvss, find_package, sorted_findings};
+use super::{PackageIndex, ScanFormat, advisory_source, chosen_cvss, sorted_findings};
 use crate::common::{sorted_packages, timestamp};
 use crate::cyclonedx::{Bom, Component, Property, package_refs, prop};
 use crate::{Error, RenderOptions};
@@ -166,8 +166,9 @@ pub fn document(report: &VulnReport, opts: &RenderOptions) -> Result<VulnBom, Er
 
     let counted = sorted_findings(&report.findings);
     let suppressed = sorted_findings(&report.suppressed);
+    let index = PackageIndex::new(&pkgs);
     for f in counted.into_iter().chain(suppressed) {
-        let component_ref = match find_package(&pkgs, &f.package).and_then(|i| refs.get(i)) {
+        let component_ref = match index.find(&f.package).and_then(|i| refs.get(i)) {
             Some(r) => r.clone(),
             None => {
                 let key = format!("{}\0{}", f.package.purl, f.package.locations.join("\0"));

@@ -290,10 +290,11 @@ impl PackageFindings<'_> {
 }
 
 /// Every SBOM package (in `common::sorted_packages` order) with its findings, followed by the
-/// packages that only findings name (in the order they are first met). See [`find_package`] for
+/// packages that only findings name (in the order they are first met). See [`PackageIndex::find`] for
 /// how a finding is matched to its package.
 pub(crate) fn by_package(report: &VulnReport) -> Vec<PackageFindings<'_>> {
     let pkgs = sorted_packages(&report.sbom);
+    let index = PackageIndex::new(&pkgs);
     let mut groups: Vec<PackageFindings<'_>> = pkgs
         .iter()
         .enumerate()
@@ -311,7 +312,7 @@ pub(crate) fn by_package(report: &VulnReport) -> Vec<PackageFindings<'_>> {
         .into_iter()
         .map(|f| (f, true));
     for (f, is_suppressed) in counted.chain(suppressed) {
-        let slot = match find_package(&pkgs, &f.package) {
+        let slot = match index.find(&f.package) {
             Some(i) => i,
             None => match groups.iter().position(|g| {
                 g.sbom_index.is_none()
@@ -344,14 +345,49 @@ pub(crate) fn by_package(report: &VulnReport) -> Vec<PackageFindings<'_>> {
 /// The SBOM package a finding is about: the package with the same purl, locations and layer, else
 /// the first with the same purl (the matcher may have merged locations), else the first with the
 /// same name, version and type.
-pub(crate) fn find_package(pkgs: &[&Package], a: &AffectedPackage) -> Option<usize> {
-    pkgs.iter()
-        .position(|p| p.purl == a.purl && p.locations == a.locations && p.layer == a.layer)
-        .or_else(|| pkgs.iter().position(|p| p.purl == a.purl))
-        .or_else(|| {
-            pkgs.iter()
-                .position(|p| p.name == a.name && p.version == a.version && p.kind == a.kind)
-        })
+pub(crate) struct PackageIndex<'a> {
+    pkgs: &'a [&'a Package],
+    by_purl: std::collections::HashMap<&'a zoll_core::Purl, Vec<usize>>,
+    by_name: std::collections::HashMap<(&'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> PackageIndex<'a> {
+    /// Index `pkgs` once, so looking up every finding's package stays linear in the report.
+    pub(crate) fn new(pkgs: &'a [&'a Package]) -> PackageIndex<'a> {
+        let mut by_purl: std::collections::HashMap<&zoll_core::Purl, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut by_name: std::collections::HashMap<(&str, &str), Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, p) in pkgs.iter().enumerate() {
+            by_purl.entry(&p.purl).or_default().push(i);
+            by_name
+                .entry((p.name.as_str(), p.version.as_str()))
+                .or_default()
+                .push(i);
+        }
+        PackageIndex {
+            pkgs,
+            by_purl,
+            by_name,
+        }
+    }
+
+    pub(crate) fn find(&self, a: &AffectedPackage) -> Option<usize> {
+        let same_purl = self.by_purl.get(&a.purl);
+        same_purl
+            .and_then(|v| {
+                v.iter().copied().find(|&i| {
+                    let p = self.pkgs[i];
+                    p.locations == a.locations && p.layer == a.layer
+                })
+            })
+            .or_else(|| same_purl.and_then(|v| v.first().copied()))
+            .or_else(|| {
+                self.by_name
+                    .get(&(a.name.as_str(), a.version.as_str()))
+                    .and_then(|v| v.iter().copied().find(|&i| self.pkgs[i].kind == a.kind))
+            })
+    }
 }
 
 /// The index of the layer `diff_id` in the target's layers (0 is the base layer).

@@ -39,7 +39,14 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
         }
         (None, None) => anyhow::bail!("give an IMAGE or --sbom FILE"),
     };
+    let packages = sbom.packages.len();
+    let started = std::time::Instant::now();
     let report = zoll_scan::scan(sbom, &db, &opts).context("matching failed")?;
+    tracing::info!(
+        "matched {packages} packages against {} advisories in {:.1} ms",
+        db.advisories(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     for w in &report.warnings {
         tracing::warn!("{w}");
     }
