@@ -523,7 +523,9 @@ fn cyclonedx_is_valid_and_points_at_the_sbom_components() {
     );
     assert_eq!(vex["affects"][0]["versions"][0]["status"], "unaffected");
     let ignored = vuln("CVE-2023-43804");
-    assert_eq!(ignored["analysis"]["state"], "not_affected");
+    // Accepted risk, not a claim of safety.
+    assert_eq!(ignored["analysis"]["state"], "exploitable");
+    assert_eq!(ignored["analysis"]["response"], serde_json::json!(["will_not_fix"]));
     assert!(ignored["analysis"].get("justification").is_none());
     assert!(
         ignored["analysis"]["detail"]
