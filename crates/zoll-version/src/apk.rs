@@ -107,7 +107,8 @@ impl PartialEq for DotNumber {
 }
 impl Eq for DotNumber {}
 
-/// A parsed apk version: its tokens, ending with [`Token::End`] or [`Token::Invalid`].
+/// A parsed apk version: its tokens, the last one being the end of the version or the point where
+/// it leaves the grammar.
 #[derive(Clone, Debug)]
 pub struct ApkVersion {
     tokens: Box<[Token]>,
@@ -116,7 +117,10 @@ pub struct ApkVersion {
 impl ApkVersion {
     /// True when apk-tools itself accepts this version (`apk version --check`).
     pub fn is_valid(&self) -> bool {
-        !self.tokens.iter().any(|t| matches!(t, Token::Invalid | Token::Empty))
+        !self
+            .tokens
+            .iter()
+            .any(|t| matches!(t, Token::Invalid | Token::Empty))
     }
 }
 
@@ -139,7 +143,11 @@ fn take_digits(s: &str) -> (&str, &str) {
 fn tokenize(s: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let (first, mut rest) = take_digits(s);
-    tokens.push(if first.is_empty() { Token::Empty } else { Token::Initial(Num(first.into())) });
+    tokens.push(if first.is_empty() {
+        Token::Empty
+    } else {
+        Token::Initial(Num(first.into()))
+    });
     let mut state = State::Digit;
     loop {
         let Some(&c) = rest.as_bytes().first() else {
@@ -189,7 +197,10 @@ fn tokenize(s: &str) -> Vec<Token> {
                 state = State::Suffix;
             }
             b'~' if state < State::Hash => {
-                let len = rest[1..].bytes().take_while(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')).count();
+                let len = rest[1..]
+                    .bytes()
+                    .take_while(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                    .count();
                 if len == 0 {
                     tokens.push(Token::Invalid);
                     break;
@@ -221,7 +232,9 @@ impl FromStr for ApkVersion {
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
         crate::check_text(SCHEME, s)?;
-        Ok(ApkVersion { tokens: tokenize(s).into_boxed_slice() })
+        Ok(ApkVersion {
+            tokens: tokenize(s).into_boxed_slice(),
+        })
     }
 }
 
@@ -252,7 +265,9 @@ impl fmt::Display for ApkVersion {
         for (i, token) in self.tokens.iter().enumerate() {
             match token {
                 Token::Initial(n) => f.write_str(&n.0)?,
-                Token::Digit(n) if matches!(self.tokens.get(i.wrapping_sub(1)), Some(Token::Letter(_))) => {
+                Token::Digit(n)
+                    if matches!(self.tokens.get(i.wrapping_sub(1)), Some(Token::Letter(_))) =>
+                {
                     f.write_str(&n.0)?
                 }
                 Token::Digit(n) => write!(f, ".{}", n.0)?,

@@ -27,9 +27,15 @@ impl FromStr for CranVersion {
         crate::check_text(SCHEME, s)?;
         let numbers: Vec<&str> = s.split(['.', '-']).collect();
         if !numbers.iter().all(|n| is_digits(n)) {
-            return Err(ParseError::new(SCHEME, s, "expected numbers separated by '.' or '-'"));
+            return Err(ParseError::new(
+                SCHEME,
+                s,
+                "expected numbers separated by '.' or '-'",
+            ));
         }
-        Ok(CranVersion { numbers: numbers.into_iter().map(Into::into).collect() })
+        Ok(CranVersion {
+            numbers: numbers.into_iter().map(Into::into).collect(),
+        })
     }
 }
 
@@ -82,7 +88,10 @@ mod tests {
         assert!(v("1.0-0") < v("1.1-0"));
         assert_eq!(v("0.01-0").to_string(), "0.1.0");
         for bad in ["1.", "1..2", "1.a", "-1", "1_2", "v1.0"] {
-            assert!(bad.parse::<CranVersion>().is_err(), "{bad:?} should be rejected");
+            assert!(
+                bad.parse::<CranVersion>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

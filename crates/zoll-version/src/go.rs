@@ -11,8 +11,8 @@
 //!   after the tagged version they build on and before the next tag, with their timestamps ordering
 //!   them among themselves.
 //!
-//! The grammar is the lenient one of [`crate::semver`], so the OSV reference vectors shared with npm
-//! and crates.io (including `1.1.3.4.5`) hold for Go as well.
+//! The grammar is the lenient one of [`crate::semver`], so the OSV reference vectors shared with
+//! npm and crates.io (including `1.1.3.4.5`) hold for Go as well.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -43,7 +43,9 @@ impl GoVersion {
     pub fn is_pseudo(&self) -> bool {
         let pre = &self.0.pre;
         let Some(last) = pre.last() else { return false };
-        let Some((stamp, rev)) = last.as_str().split_once('-') else { return false };
+        let Some((stamp, rev)) = last.as_str().split_once('-') else {
+            return false;
+        };
         let stamp_ok = stamp.len() == 14 && stamp.bytes().all(|b| b.is_ascii_digit());
         let rev_ok = !rev.is_empty() && rev.bytes().all(|b| b.is_ascii_alphanumeric());
         if !stamp_ok || !rev_ok {
@@ -60,7 +62,11 @@ impl GoVersion {
         if !self.is_pseudo() {
             return None;
         }
-        self.0.pre.last().and_then(|id| id.as_str().split_once('-')).map(|(stamp, _)| stamp)
+        self.0
+            .pre
+            .last()
+            .and_then(|id| id.as_str().split_once('-'))
+            .map(|(stamp, _)| stamp)
     }
 }
 

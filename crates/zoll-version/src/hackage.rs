@@ -39,7 +39,9 @@ impl FromStr for HackageVersion {
             }
             numbers.push(Box::<str>::from(part));
         }
-        Ok(HackageVersion { numbers: numbers.into_boxed_slice() })
+        Ok(HackageVersion {
+            numbers: numbers.into_boxed_slice(),
+        })
     }
 }
 
@@ -84,7 +86,10 @@ mod tests {
         assert!(v("0.11.3.0") < v("1.0.0.0"));
         assert_eq!(v("0.1.0.0"), v("0.1.0.0"));
         for bad in ["1.", "01", "1.a", "1-2", "1234567890", ""] {
-            assert!(bad.parse::<HackageVersion>().is_err(), "{bad:?} should be rejected");
+            assert!(
+                bad.parse::<HackageVersion>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

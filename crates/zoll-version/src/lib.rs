@@ -25,10 +25,11 @@
 //! module keeps numbers as the digits they were written with and compares them by value without
 //! converting them to machine integers, so 30-digit components neither overflow nor panic. The
 //! ground truth is the OSV reference vectors (google/osv-scalibr `semantic/testdata`), checked line
-//! by line by `tests/vectors.rs`; dpkg is additionally checked against the real
-//! `dpkg --compare-versions`. Where a tool is lenient or refuses to compare (apk-tools and
-//! invalid versions, npm and `1.1.3.4.5`, pip and legacy versions), the module says what it does
-//! and the vectors pin it down.
+//! by line by `tests/vectors.rs`; dpkg and rpm are additionally checked against the real
+//! `dpkg --compare-versions` and `rpm`'s `rpm.vercmp` on a few hundred generated pairs each.
+//! Where a tool is lenient or refuses to compare (apk-tools and invalid versions, npm and
+//! `1.1.3.4.5`, pip and legacy versions), the module says what it does and the vectors pin it
+//! down.
 //!
 //! Equality is the ecosystem's equivalence, not string equality: `Version`'s `==` is
 //! `cmp() == Equal`, so `1.0 == 1.0.0` for Maven and `1.2.3+a == 1.2.3+b` for npm. For the same
@@ -36,14 +37,16 @@
 //! Versions of different ecosystems order by ecosystem first (declaration order of [`Ecosystem`]),
 //! which keeps `Ord` total but carries no meaning.
 //!
-//! What is rejected: empty input, whitespace or control characters anywhere, and what the
-//! ecosystem's tool itself rejects (each module lists it). What a tool only warns about is
-//! accepted (dpkg's "version number does not start with digit").
+//! What is rejected: empty input, whitespace or control characters anywhere, input longer than
+//! [`MAX_VERSION_LEN`], and what the ecosystem's tool itself rejects (each module lists it). What
+//! a tool only warns about is accepted (dpkg's "version number does not start with digit").
 //!
 //! # What is hand-written, and why
 //!
 //! - **PyPI** uses the `pep440_rs` crate for every valid PEP 440 version; only the fallback for
 //!   legacy versions (`packaging.LegacyVersion`'s key) is written here, since no crate keeps it.
+//!   `pep440_rs` keeps numbers in `u64`, so a PEP 440 version with a 20-digit number falls back
+//!   to the legacy order (see [`pep440`]).
 //! - **npm, crates.io, Hex, Go, Pub** share one SemVer parser written here: the `semver` crate
 //!   takes exactly SemVer's grammar, and advisories and the reference vectors need a leading `v`,
 //!   `1`/`1.2` shorthands, numbers beyond `u64` and tolerance of `1.1.3.4.5`; Pub additionally
@@ -183,11 +186,14 @@ impl Ecosystem {
         let name = s.split(':').next().unwrap_or(s);
         Some(match name {
             "Debian" | "Ubuntu" => Ecosystem::Dpkg,
-            "Alpine" | "Wolfi" | "Chainguard" | "Alpaquita" | "BellSoft Hardened Containers" | "MinimOS" => {
-                Ecosystem::Apk
-            }
-            "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Mageia" | "openEuler"
-            | "Azure Linux" | "Photon OS" => Ecosystem::Rpm,
+            "Alpine"
+            | "Wolfi"
+            | "Chainguard"
+            | "Alpaquita"
+            | "BellSoft Hardened Containers"
+            | "MinimOS" => Ecosystem::Apk,
+            "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Mageia"
+            | "openEuler" | "Azure Linux" | "Photon OS" => Ecosystem::Rpm,
             "PyPI" => Ecosystem::PyPI,
             "npm" => Ecosystem::Npm,
             "crates.io" => Ecosystem::CratesIo,
@@ -264,7 +270,12 @@ impl FromStr for Ecosystem {
             .iter()
             .copied()
             .find(|e| e.name() == lower)
-            .or_else(|| ALIASES.iter().find(|(alias, _)| *alias == lower).map(|(_, e)| *e))
+            .or_else(|| {
+                ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == lower)
+                    .map(|(_, e)| *e)
+            })
             .ok_or_else(|| UnknownEcosystem { name: s.to_owned() })
     }
 }
@@ -281,8 +292,17 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn new(scheme: &'static str, input: &str, reason: impl Into<Cow<'static, str>>) -> ParseError {
-        ParseError { scheme, ecosystem: None, input: input.to_owned(), reason: reason.into() }
+    pub(crate) fn new(
+        scheme: &'static str,
+        input: &str,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> ParseError {
+        ParseError {
+            scheme,
+            ecosystem: None,
+            input: input.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     fn with_ecosystem(mut self, ecosystem: Ecosystem) -> ParseError {
@@ -307,10 +327,22 @@ impl ParseError {
     }
 }
 
-/// The checks every scheme shares: something there, no whitespace, no control characters.
+/// The longest version accepted, in bytes. Real versions stay far below it (the longest in OSV's
+/// data are Maven and Go pseudo-versions of under 100 bytes); the limit keeps hostile input from
+/// making parsing or comparison expensive, or nesting a Maven version deep enough to exhaust the
+/// stack.
+pub const MAX_VERSION_LEN: usize = 1024;
+
+/// The checks every scheme shares: something there, not too long, no whitespace, no control
+/// characters.
 pub(crate) fn check_text(scheme: &'static str, s: &str) -> Result<(), ParseError> {
     if s.trim().is_empty() {
         return Err(ParseError::new(scheme, s, "empty version"));
+    }
+    if s.len() > MAX_VERSION_LEN {
+        let reason = format!("longer than {MAX_VERSION_LEN} bytes");
+        let shown: String = s.chars().take(64).collect();
+        return Err(ParseError::new(scheme, &format!("{shown}..."), reason));
     }
     if s.chars().any(char::is_whitespace) {
         return Err(ParseError::new(scheme, s, "whitespace in version"));
@@ -414,7 +446,10 @@ impl Version {
     /// Parses `s` as a version of `ecosystem`.
     pub fn parse(ecosystem: Ecosystem, s: &str) -> Result<Version, ParseError> {
         let parsed = Parsed::parse(ecosystem, s).map_err(|e| e.with_ecosystem(ecosystem))?;
-        Ok(Version { text: s.into(), parsed })
+        Ok(Version {
+            text: s.into(),
+            parsed,
+        })
     }
 
     /// The ecosystem whose rules order this version.
@@ -517,7 +552,10 @@ mod tests {
             assert_eq!(name.parse::<Ecosystem>().unwrap(), e, "{name}");
         }
         let err = "cobol".parse::<Ecosystem>().unwrap_err().to_string();
-        assert!(err.starts_with(r#"unknown ecosystem "cobol"; expected one of: dpkg, rpm"#), "{err}");
+        assert!(
+            err.starts_with(r#"unknown ecosystem "cobol"; expected one of: dpkg, rpm"#),
+            "{err}"
+        );
         assert!(err.contains("composer"), "{err}");
     }
 
@@ -530,7 +568,10 @@ mod tests {
             ("Alpine:v3.19", Some(Ecosystem::Apk)),
             ("Wolfi", Some(Ecosystem::Apk)),
             ("Chainguard", Some(Ecosystem::Apk)),
-            ("Red Hat:enterprise_linux:9::appstream", Some(Ecosystem::Rpm)),
+            (
+                "Red Hat:enterprise_linux:9::appstream",
+                Some(Ecosystem::Rpm),
+            ),
             ("Rocky Linux:9", Some(Ecosystem::Rpm)),
             ("AlmaLinux:8", Some(Ecosystem::Rpm)),
             ("SUSE:Linux Enterprise Server 15 SP5", Some(Ecosystem::Rpm)),
@@ -570,32 +611,76 @@ mod tests {
         let dpkg = Version::parse(Ecosystem::Dpkg, "9.9").unwrap();
         assert!(dpkg < a, "different ecosystems order by ecosystem");
         assert_ne!(dpkg, Version::parse(Ecosystem::Rpm, "9.9").unwrap());
-        assert_eq!(compare(Ecosystem::Npm, "1.2.3+a", "1.2.3+b"), Ok(Ordering::Equal));
-        assert!(matches!(Version::parse(Ecosystem::Go, "v1.2.3").unwrap().parsed(), Parsed::Go(_)));
+        assert_eq!(
+            compare(Ecosystem::Npm, "1.2.3+a", "1.2.3+b"),
+            Ok(Ordering::Equal)
+        );
+        assert!(matches!(
+            Version::parse(Ecosystem::Go, "v1.2.3").unwrap().parsed(),
+            Parsed::Go(_)
+        ));
     }
 
     #[test]
     fn errors_name_the_ecosystem_and_the_input() {
         let err = Version::parse(Ecosystem::Dpkg, "1:").unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid dpkg version "1:": nothing after colon in version number"#);
+        assert_eq!(
+            err.to_string(),
+            r#"invalid dpkg version "1:": nothing after colon in version number"#
+        );
         assert_eq!(err.ecosystem(), Some(Ecosystem::Dpkg));
         assert_eq!(err.input(), "1:");
         assert_eq!(err.reason(), "nothing after colon in version number");
         let err = Version::parse(Ecosystem::CratesIo, "1.x").unwrap_err();
-        assert!(err.to_string().starts_with(r#"invalid crates.io version "1.x""#), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(r#"invalid crates.io version "1.x""#),
+            "{err}"
+        );
         assert!(compare(Ecosystem::Npm, "1.0.0", "nope").is_err());
     }
 
     #[test]
     fn every_ecosystem_rejects_empty_blank_and_control_input() {
         for &e in Ecosystem::ALL {
-            for bad in ["", " ", "\t", "1.0 ", " 1.0", "1. 0", "1.0\n", "1\u{0}", "1.0\u{7f}", "1\u{a0}0"] {
-                let err = Version::parse(e, bad).expect_err(&format!("{e}: {bad:?} should be rejected"));
+            for bad in [
+                "",
+                " ",
+                "\t",
+                "1.0 ",
+                " 1.0",
+                "1. 0",
+                "1.0\n",
+                "1\u{0}",
+                "1.0\u{7f}",
+                "1\u{a0}0",
+            ] {
+                let err =
+                    Version::parse(e, bad).expect_err(&format!("{e}: {bad:?} should be rejected"));
                 assert_eq!(err.ecosystem(), Some(e));
-                assert!(err.to_string().starts_with(&format!("invalid {e} version ")), "{err}");
+                assert!(
+                    err.to_string()
+                        .starts_with(&format!("invalid {e} version ")),
+                    "{err}"
+                );
             }
             // OSV ranges start at "0": every ecosystem must take it.
             assert!(Version::parse(e, "0").is_ok(), "{e}: 0");
+            let long = "1".repeat(MAX_VERSION_LEN + 1);
+            let err = Version::parse(e, &long).unwrap_err();
+            assert_eq!(err.reason(), "longer than 1024 bytes");
+            assert!(
+                err.input().len() < 100,
+                "the error quotes a prefix, not the whole input"
+            );
+            if e != Ecosystem::Hackage {
+                // (Cabal allows at most nine digits per number.)
+                let longest = "1".repeat(MAX_VERSION_LEN);
+                assert!(
+                    Version::parse(e, &longest).is_ok(),
+                    "{e}: {MAX_VERSION_LEN} digits"
+                );
+            }
         }
     }
 }

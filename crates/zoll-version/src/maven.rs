@@ -50,7 +50,10 @@ impl Item {
             "cr" => "rc",
             other => other,
         };
-        let index = QUALIFIERS.iter().position(|q| *q == text).unwrap_or(QUALIFIERS.len());
+        let index = QUALIFIERS
+            .iter()
+            .position(|q| *q == text)
+            .unwrap_or(QUALIFIERS.len());
         Item::Str(index, text.into())
     }
 
@@ -69,14 +72,24 @@ impl Item {
     /// `ComparableVersion.Item.compareTo`, where `None` is Java's `null`.
     fn compare(&self, other: Option<&Item>) -> Ordering {
         match (self, other) {
-            (Item::Int(n), None) => if is_zero(n) { Ordering::Equal } else { Ordering::Greater },
+            (Item::Int(n), None) => {
+                if is_zero(n) {
+                    Ordering::Equal
+                } else {
+                    Ordering::Greater
+                }
+            }
             (Item::Int(a), Some(Item::Int(b))) => cmp_digits(a, b),
             (Item::Int(_), Some(_)) => Ordering::Greater,
             (Item::Str(index, _), None) => index.cmp(&RELEASE),
             (Item::Str(..), Some(Item::Int(_) | Item::List(..))) => Ordering::Less,
-            (Item::Str(i, a), Some(Item::Str(j, b))) => {
-                i.cmp(j).then_with(|| if *i == QUALIFIERS.len() { a.cmp(b) } else { Ordering::Equal })
-            }
+            (Item::Str(i, a), Some(Item::Str(j, b))) => i.cmp(j).then_with(|| {
+                if *i == QUALIFIERS.len() {
+                    a.cmp(b)
+                } else {
+                    Ordering::Equal
+                }
+            }),
             (Item::List(items, _), None) => items
                 .iter()
                 .map(|item| item.compare(None))
@@ -109,23 +122,25 @@ fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
 /// `release`) leaves only the list its `-` opened, that list's items take its place
 /// (`1-ga-1 == 1-1`).
 fn normalize(items: &mut Vec<Item>, nested: bool) {
+    // Everything after the last item that is neither null nor a list loses its null items.
+    let cut = items
+        .iter()
+        .rposition(|it| !it.is_null() && !matches!(it, Item::List(..)))
+        .map_or(0, |p| p + 1);
     let mut dropped_qualifier = false;
-    let mut i = items.len();
-    while i > 0 {
-        i -= 1;
-        if items[i].is_null() {
-            dropped_qualifier |= matches!(items[i], Item::Str(..));
-            items.remove(i);
-        } else if !matches!(items[i], Item::List(..)) {
-            break;
+    for item in items.split_off(cut) {
+        if item.is_null() {
+            dropped_qualifier |= matches!(item, Item::Str(..));
+        } else {
+            items.push(item);
         }
     }
-    if nested && dropped_qualifier {
-        if let [Item::List(_, true)] = items.as_slice() {
-            if let Some(Item::List(inner, _)) = items.pop() {
-                *items = inner;
-            }
-        }
+    if nested
+        && dropped_qualifier
+        && matches!(items.as_slice(), [Item::List(_, true)])
+        && let Some(Item::List(inner, _)) = items.pop()
+    {
+        *items = inner;
     }
 }
 
@@ -175,11 +190,19 @@ fn parse_items(version: &str) -> Vec<Item> {
     let mut is_digit = false;
     let mut start = 0;
     let parse_item = |is_digit: bool, text: &str| {
-        if is_digit { Item::number(text) } else { Item::qualifier(text, false) }
+        if is_digit {
+            Item::number(text)
+        } else {
+            Item::qualifier(text, false)
+        }
     };
     for (i, c) in version.char_indices() {
         if c == '.' || c == '-' {
-            lists.push(if i == start { Item::Int("0".into()) } else { parse_item(is_digit, &version[start..i]) });
+            lists.push(if i == start {
+                Item::Int("0".into())
+            } else {
+                parse_item(is_digit, &version[start..i])
+            });
             start = i + 1;
             if c == '-' {
                 lists.open(true);
@@ -220,7 +243,9 @@ impl FromStr for MavenVersion {
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
         crate::check_text(SCHEME, s)?;
-        Ok(MavenVersion { items: parse_items(s) })
+        Ok(MavenVersion {
+            items: parse_items(s),
+        })
     }
 }
 
@@ -247,7 +272,11 @@ impl Eq for MavenVersion {}
 fn write_list(f: &mut fmt::Formatter<'_>, items: &[Item]) -> fmt::Result {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            f.write_str(if matches!(item, Item::List(..)) { "-" } else { "." })?;
+            f.write_str(if matches!(item, Item::List(..)) {
+                "-"
+            } else {
+                "."
+            })?;
         }
         match item {
             Item::Int(n) => f.write_str(n)?,
@@ -294,7 +323,19 @@ mod tests {
 
     #[test]
     fn qualifier_order() {
-        let order = ["1-alpha-1", "1-beta-1", "1-milestone-1", "1-rc-1", "1-snapshot", "1", "1-sp", "1-abc", "1-xyz", "1-1", "1.1"];
+        let order = [
+            "1-alpha-1",
+            "1-beta-1",
+            "1-milestone-1",
+            "1-rc-1",
+            "1-snapshot",
+            "1",
+            "1-sp",
+            "1-abc",
+            "1-xyz",
+            "1-1",
+            "1.1",
+        ];
         for w in order.windows(2) {
             assert!(v(w[0]) < v(w[1]), "{} < {}", w[0], w[1]);
         }

@@ -39,8 +39,15 @@ struct Label {
 impl Label {
     fn new(text: &str) -> Label {
         let digits = text.strip_prefix('-').unwrap_or(text);
-        let number = if is_digits(digits) { text.parse::<i32>().ok() } else { None };
-        Label { text: text.into(), number }
+        let number = if is_digits(digits) {
+            text.parse::<i32>().ok()
+        } else {
+            None
+        };
+        Label {
+            text: text.into(),
+            number,
+        }
     }
 }
 
@@ -76,7 +83,8 @@ impl NuGetVersion {
 }
 
 fn valid_identifiers(text: &str) -> bool {
-    text.split('.').all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    text.split('.')
+        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 impl FromStr for NuGetVersion {
@@ -89,19 +97,15 @@ impl FromStr for NuGetVersion {
             Some((rest, metadata)) => (rest, Some(metadata)),
             None => (s, None),
         };
-        if let Some(metadata) = metadata {
-            if !valid_identifiers(metadata) {
-                return Err(err("invalid metadata"));
-            }
+        if metadata.is_some_and(|m| !valid_identifiers(m)) {
+            return Err(err("invalid metadata"));
         }
         let (core, release) = match rest.split_once('-') {
             Some((core, release)) => (core, Some(release)),
             None => (rest, None),
         };
-        if let Some(release) = release {
-            if !valid_identifiers(release) {
-                return Err(err("invalid release label"));
-            }
+        if release.is_some_and(|r| !valid_identifiers(r)) {
+            return Err(err("invalid release label"));
         }
         let parts: Vec<&str> = core.split('.').collect();
         if parts.len() > 4 {
@@ -113,7 +117,9 @@ impl FromStr for NuGetVersion {
         let number = |i: usize| -> Box<str> { parts.get(i).map_or("0", |p| strip_zeros(p)).into() };
         Ok(NuGetVersion {
             numbers: [number(0), number(1), number(2), number(3)],
-            release: release.map(|r| r.split('.').map(Label::new).collect()).unwrap_or_default(),
+            release: release
+                .map(|r| r.split('.').map(Label::new).collect())
+                .unwrap_or_default(),
             metadata: metadata.map(Into::into),
         })
     }
@@ -131,7 +137,9 @@ impl Ord for NuGetVersion {
             (true, true) => Ordering::Equal,
             (true, false) => Ordering::Greater,
             (false, true) => Ordering::Less,
-            (false, false) => crate::num::cmp_lexicographic(&self.release, &other.release, cmp_label),
+            (false, false) => {
+                crate::num::cmp_lexicographic(&self.release, &other.release, cmp_label)
+            }
         }
     }
 }
@@ -197,8 +205,21 @@ mod tests {
 
     #[test]
     fn invalid_forms_are_rejected() {
-        for bad in ["1.2.3.4.5", "1..2", "v1.0", "1.0-", "1.0+", "1.0-a..b", "1.0-ä", "a", "1.0.x"] {
-            assert!(bad.parse::<NuGetVersion>().is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "1.2.3.4.5",
+            "1..2",
+            "v1.0",
+            "1.0-",
+            "1.0+",
+            "1.0-a..b",
+            "1.0-ä",
+            "a",
+            "1.0.x",
+        ] {
+            assert!(
+                bad.parse::<NuGetVersion>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

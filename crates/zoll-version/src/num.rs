@@ -26,12 +26,20 @@ pub(crate) fn is_zero(s: &str) -> bool {
 /// The digits of `s` without leading zeros, keeping a single `0` for zero.
 pub(crate) fn strip_zeros(s: &str) -> &str {
     let t = s.trim_start_matches('0');
-    if t.is_empty() && !s.is_empty() { &s[s.len() - 1..] } else { t }
+    if t.is_empty() && !s.is_empty() {
+        &s[s.len() - 1..]
+    } else {
+        t
+    }
 }
 
 /// Compares two slices item by item with `cmp`; when one is a prefix of the other, the shorter
 /// one is the smaller (the order of tuples in Python and lists in Haskell or R).
-pub(crate) fn cmp_lexicographic<T>(a: &[T], b: &[T], mut cmp: impl FnMut(&T, &T) -> Ordering) -> Ordering {
+pub(crate) fn cmp_lexicographic<T>(
+    a: &[T],
+    b: &[T],
+    mut cmp: impl FnMut(&T, &T) -> Ordering,
+) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         let o = cmp(x, y);
         if o != Ordering::Equal {
@@ -51,10 +59,16 @@ mod tests {
         assert_eq!(cmp_digits("010", "10"), Ordering::Equal);
         assert_eq!(cmp_digits("", "0"), Ordering::Equal);
         assert_eq!(
-            cmp_digits("999999999999999999999999999991", "999999999999999999999999999999"),
+            cmp_digits(
+                "999999999999999999999999999991",
+                "999999999999999999999999999999"
+            ),
             Ordering::Less
         );
-        assert_eq!(cmp_digits("18446744073709551616", "18446744073709551615"), Ordering::Greater);
+        assert_eq!(
+            cmp_digits("18446744073709551616", "18446744073709551615"),
+            Ordering::Greater
+        );
     }
 
     #[test]

@@ -12,9 +12,12 @@
 //! - when one version has parts left over, a leading number there makes it newer, otherwise its
 //!   remaining parts are compared with `#` (so `1.0 < 1.0.0`, `1.0rc1 < 1.0 < 1.0pl1`).
 //!
-//! Two differences, both required by the OSV reference vectors: numbers compare with no size limit
+//! Two differences are required by the OSV reference vectors: numbers compare with no size limit
 //! (PHP clamps them with `strtol`, making all numbers past 2^63 equal), and `#` is kept as the
-//! special form it names instead of becoming a separator (`1.2.3.# == 1.2.3.1`).
+//! special form it names instead of becoming a separator (`1.2.3.# == 1.2.3.1`). A third fixes a
+//! PHP bug found by fuzzing: PHP orders a version ending in a separator below itself
+//! (`version_compare("1.", "1.") == -1`); here such a version equals itself and its empty last
+//! part is older than any other.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -33,7 +36,9 @@ pub struct PackagistVersion {
 
 /// `php_canonicalize_version`, with `#` kept as a word character.
 fn canonicalize(v: &[u8]) -> Vec<u8> {
-    let Some((&first, rest)) = v.split_first() else { return Vec::new() };
+    let Some((&first, rest)) = v.split_first() else {
+        return Vec::new();
+    };
     // PHP compares a version that starts with `#` without canonicalizing it.
     if first == b'#' {
         return v.to_vec();
@@ -81,7 +86,10 @@ fn special_order(part: &[u8]) -> i8 {
         (b"pl", 5),
         (b"p", 5),
     ];
-    FORMS.iter().find(|(name, _)| part.starts_with(name)).map_or(-1, |(_, order)| *order)
+    FORMS
+        .iter()
+        .find(|(name, _)| part.starts_with(name))
+        .map_or(-1, |(_, order)| *order)
 }
 
 /// The order of `#N#`, PHP's stand-in for "a number".
@@ -158,10 +166,24 @@ fn php_version_compare(a: &[u8], b: &[u8]) -> Ordering {
             p2 = after;
         }
     }
-    if n1 {
-        if starts_with_digit(p1) { Ordering::Greater } else { cmp_rest_with_number(p1) }
+    if n1 && n2 {
+        // Both versions have parts left, so the loop stopped at an empty part: one (or both)
+        // ended with a separator. PHP checks the first version's rest only, which makes `1.`
+        // older than itself and `1.` and `1.a` each older than the other; here an empty rest is
+        // older than any other rest and equal to another empty one.
+        p2.is_empty().cmp(&p1.is_empty())
+    } else if n1 {
+        if starts_with_digit(p1) {
+            Ordering::Greater
+        } else {
+            cmp_rest_with_number(p1)
+        }
     } else if n2 {
-        if starts_with_digit(p2) { Ordering::Less } else { cmp_rest_with_number(p2).reverse() }
+        if starts_with_digit(p2) {
+            Ordering::Less
+        } else {
+            cmp_rest_with_number(p2).reverse()
+        }
     } else {
         Ordering::Equal
     }
@@ -177,7 +199,9 @@ impl FromStr for PackagistVersion {
             [b'v' | b'V', d, ..] if d.is_ascii_digit() => &bytes[1..],
             _ => bytes,
         };
-        Ok(PackagistVersion { canonical: canonicalize(bytes).into_boxed_slice() })
+        Ok(PackagistVersion {
+            canonical: canonicalize(bytes).into_boxed_slice(),
+        })
     }
 }
 
@@ -227,7 +251,9 @@ mod tests {
 
     #[test]
     fn php_special_forms() {
-        let order = ["1.0-dev", "1.0a1", "1.0b1", "1.0RC1", "1.0", "1.0pl1", "1.1"];
+        let order = [
+            "1.0-dev", "1.0a1", "1.0b1", "1.0RC1", "1.0", "1.0pl1", "1.1",
+        ];
         for w in order.windows(2) {
             assert!(v(w[0]) < v(w[1]), "{} < {}", w[0], w[1]);
         }
@@ -236,6 +262,13 @@ mod tests {
         assert_eq!(v("1.0RC1"), v("1.0rc1"));
         assert!(v("1.0Rc1") < v("1.0rc1"));
         assert!(v("1.0.") < v("1.0"));
+        // Regressions from fuzzing: PHP says each of these is older than itself.
+        for s in ["%~", "1.", "1.0-", "a."] {
+            assert_eq!(v(s).cmp(&v(s)), Ordering::Equal, "{s}");
+        }
+        assert!(v("1.") < v("1.a"));
+        assert!(v("1.a") > v("1."));
+        assert!(v("1.") < v("1.5"));
         assert_eq!(v("1.2.3.#"), v("1.2.3.1"));
         assert!(v("999999999999999999999999999991") < v("999999999999999999999999999999"));
     }

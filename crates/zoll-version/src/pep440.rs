@@ -12,8 +12,9 @@
 //! version, and legacy versions compare by the key `_legacy_cmpkey` builds (the version lower-cased
 //! and cut into numbers, words, `.` and `-`; numbers zero-padded to eight digits, `pre`/`preview`/
 //! `rc` spelled `c`, `dev` spelled `@`, `-` spelled `final-`, trailing zeros and `final-` before a
-//! pre-release word dropped, `*final` appended). Keeping legacy versions orderable rather than
-//! rejecting them matters because old advisories and old installed packages carry them.
+//! pre-release word dropped, `*final` appended; Python's `\d` also takes non-ASCII digits, which
+//! here count as other characters). Keeping legacy versions orderable rather than rejecting them
+//! matters because old advisories and old installed packages carry them.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -60,7 +61,10 @@ fn legacy_pieces(s: &str) -> Vec<&str> {
         let len = if c.is_ascii_digit() {
             bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count()
         } else if c.is_ascii_lowercase() {
-            bytes[i..].iter().take_while(|b| b.is_ascii_lowercase()).count()
+            bytes[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase())
+                .count()
         } else if c == b'.' || c == b'-' {
             1
         } else {
@@ -223,7 +227,13 @@ mod tests {
 
     #[test]
     fn legacy_key_matches_packaging() {
-        let key = |s: &str| legacy_key(s).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ");
+        let key = |s: &str| {
+            legacy_key(s)
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         assert_eq!(key("1.0-dev"), "00000001 *@ *final");
         assert_eq!(key("0.1-bulbasaur"), "00000000 00000001 *bulbasaur *final");
         assert_eq!(key("2.0b1pl0"), "00000002 *b 00000001 *pl *final");

@@ -4,9 +4,9 @@
 //! (`a:1` has no epoch, its version is `a:1`), and the release is what follows the last hyphen.
 //! Each part is compared with `rpmvercmp` (rpmio/rpmvercmp.c): separators (anything but ASCII
 //! letters, digits, `~` and `^`) only split segments, `~` sorts before everything, `^` sorts after
-//! the end of the other version but before anything else, numeric segments beat alphabetic ones and
-//! compare as numbers of any length, and when everything matched the version with segments left over
-//! is newer.
+//! the end of the other version but before anything else, numeric segments beat alphabetic ones
+//! and compare as numbers of any length, and when everything matched the version with segments
+//! left over is newer.
 //!
 //! One rule is ours: when only one side has a release, rpm's `rpmverCmp` does not compare releases
 //! at all (an absent release is a wildcard when matching dependencies). A wildcard is not an order,
@@ -62,7 +62,11 @@ impl FromStr for RpmVersion {
             Some(hyphen) => (&rest[..hyphen], Some(rest[hyphen + 1..].into())),
             None => (rest, None),
         };
-        Ok(RpmVersion { epoch, version: version.into(), release })
+        Ok(RpmVersion {
+            epoch,
+            version: version.into(),
+            release,
+        })
     }
 }
 
@@ -116,12 +120,22 @@ pub(crate) fn rpmvercmp(a: &str, b: &str) -> Ordering {
             break;
         };
         let numeric = first.is_ascii_digit();
-        let class = |c: &u8| if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
+        let class = |c: &u8| {
+            if numeric {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            }
+        };
         let end_a = i + a[i..].iter().take_while(|c| class(c)).count();
         let end_b = j + b[j..].iter().take_while(|c| class(c)).count();
         if end_b == j {
             // Segments of different types: the numeric one is newer.
-            return if numeric { Ordering::Greater } else { Ordering::Less };
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
         let (sa, sb) = (&a[i..end_a], &b[j..end_b]);
         let order = if numeric {
@@ -150,14 +164,14 @@ impl Ord for RpmVersion {
     fn cmp(&self, other: &Self) -> Ordering {
         let e1 = self.epoch.as_deref().unwrap_or("0");
         let e2 = other.epoch.as_deref().unwrap_or("0");
-        rpmvercmp(e1, e2).then_with(|| rpmvercmp(&self.version, &other.version)).then_with(|| {
-            match (&self.release, &other.release) {
+        rpmvercmp(e1, e2)
+            .then_with(|| rpmvercmp(&self.version, &other.version))
+            .then_with(|| match (&self.release, &other.release) {
                 (Some(r1), Some(r2)) => rpmvercmp(r1, r2),
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,
                 (None, None) => Ordering::Equal,
-            }
-        })
+            })
     }
 }
 
@@ -232,8 +246,25 @@ mod tests {
     /// Versions made of the pieces RPM versions are made of (`~`, `^`, letters, separators).
     fn generate(seed: &mut u64, with_release: bool) -> String {
         const PIECES: &[&str] = &[
-            "0", "1", "2", "9", "10", "010", "99999999999999999999", ".", ".", "_", "+", "~", "^", "a",
-            "b", "el8", "Z", "git", "rc",
+            "0",
+            "1",
+            "2",
+            "9",
+            "10",
+            "010",
+            "99999999999999999999",
+            ".",
+            ".",
+            "_",
+            "+",
+            "~",
+            "^",
+            "a",
+            "b",
+            "el8",
+            "Z",
+            "git",
+            "rc",
         ];
         let mut next = |n: usize| {
             *seed ^= *seed << 13;
@@ -260,12 +291,21 @@ mod tests {
     #[test]
     fn agrees_with_rpm_vercmp() {
         let mut seed = 0x00c0_ffee_u64;
-        let mut pairs = vec![("1.0~rc1".to_owned(), "1.0".to_owned()), ("1.0^git1".to_owned(), "1.0.1".to_owned())];
+        let mut pairs = vec![
+            ("1.0~rc1".to_owned(), "1.0".to_owned()),
+            ("1.0^git1".to_owned(), "1.0.1".to_owned()),
+        ];
         for i in 0..400 {
             let with_release = i % 2 == 0;
-            pairs.push((generate(&mut seed, with_release), generate(&mut seed, with_release)));
+            pairs.push((
+                generate(&mut seed, with_release),
+                generate(&mut seed, with_release),
+            ));
         }
-        let table: Vec<String> = pairs.iter().map(|(a, b)| format!("{{\"{a}\",\"{b}\"}}")).collect();
+        let table: Vec<String> = pairs
+            .iter()
+            .map(|(a, b)| format!("{{\"{a}\",\"{b}\"}}"))
+            .collect();
         let script = format!(
             "%{{lua: for _,p in ipairs({{{}}}) do print(rpm.vercmp(p[1],p[2])..\"\\n\") end}}",
             table.join(",")
@@ -273,7 +313,11 @@ mod tests {
         let out = std::process::Command::new("rpm").args(["--eval", &script]).output().unwrap_or_else(|e| {
             panic!("cannot run `rpm` ({e}); this test checks against the real rpmvercmp: install it (apt-get install rpm)")
         });
-        assert!(out.status.success(), "rpm --eval failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "rpm --eval failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let results: Vec<i32> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| !l.is_empty())
@@ -281,7 +325,10 @@ mod tests {
             .collect();
         assert_eq!(results.len(), pairs.len(), "rpm printed {results:?}");
         for outcome in [-1, 0, 1] {
-            assert!(results.contains(&outcome), "the generated pairs never gave {outcome}");
+            assert!(
+                results.contains(&outcome),
+                "the generated pairs never gave {outcome}"
+            );
         }
         let mut disagreements = Vec::new();
         for ((a, b), theirs) in pairs.iter().zip(results) {
@@ -290,7 +337,12 @@ mod tests {
                 disagreements.push(format!("{a} vs {b}: rpm {theirs}, ours {ours:?}"));
             }
         }
-        assert!(disagreements.is_empty(), "{} disagreements with rpm:\n{}", disagreements.len(), disagreements.join("\n"));
+        assert!(
+            disagreements.is_empty(),
+            "{} disagreements with rpm:\n{}",
+            disagreements.len(),
+            disagreements.join("\n")
+        );
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! `1.0.a.0 == 1.a`. Segments compare pairwise, a missing one counting as `0`: numbers by value,
 //! strings byte-wise (case matters), and a string is older than a number (`1.0.a < 1.0`).
 //!
-//! Accepted is Gem's `VERSION_PATTERN` (`[0-9]+(\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?`),
-//! widened to let letters follow the first number directly (`1beta`, which the OSV reference
-//! vectors compare and whose segments Gem would read the same way); numbers have no size limit.
+//! Accepted is Gem's `VERSION_PATTERN`
+//! (`[0-9]+(\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?`), widened to let letters follow
+//! the first number directly (`1beta`, which the OSV reference vectors compare and whose segments
+//! Gem would read the same way); numbers have no size limit.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -70,11 +71,13 @@ fn valid(s: &str) -> bool {
     };
     let mut parts = release.split('.');
     let first_ok = parts.next().is_some_and(|p| {
-        p.as_bytes().first().is_some_and(u8::is_ascii_digit) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+        p.as_bytes().first().is_some_and(u8::is_ascii_digit)
+            && p.bytes().all(|b| b.is_ascii_alphanumeric())
     });
     let rest_ok = parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     let pre_ok = pre.is_none_or(|pre| {
-        pre.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        pre.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
     });
     first_ok && rest_ok && pre_ok
 }
@@ -88,18 +91,31 @@ fn segments(s: &str) -> Vec<Segment> {
         let digit = bytes[i].is_ascii_digit();
         let len = bytes[i..]
             .iter()
-            .take_while(|b| if digit { b.is_ascii_digit() } else { b.is_ascii_alphabetic() })
+            .take_while(|b| {
+                if digit {
+                    b.is_ascii_digit()
+                } else {
+                    b.is_ascii_alphabetic()
+                }
+            })
             .count();
         if len == 0 {
             i += 1;
             continue;
         }
         let text = &version[i..i + len];
-        out.push(if digit { Segment::Number(text.into()) } else { Segment::Text(text.into()) });
+        out.push(if digit {
+            Segment::Number(text.into())
+        } else {
+            Segment::Text(text.into())
+        });
         i += len;
     }
     // canonical_segments: trailing zeros go from the numeric release and from the rest.
-    let split = out.iter().position(|s| matches!(s, Segment::Text(_))).unwrap_or(out.len());
+    let split = out
+        .iter()
+        .position(|s| matches!(s, Segment::Text(_)))
+        .unwrap_or(out.len());
     let mut rest = out.split_off(split);
     while out.last().is_some_and(Segment::is_zero) {
         out.pop();
@@ -117,9 +133,15 @@ impl FromStr for GemVersion {
     fn from_str(s: &str) -> Result<Self, ParseError> {
         crate::check_text(SCHEME, s)?;
         if !valid(s) {
-            return Err(ParseError::new(SCHEME, s, "malformed version number string"));
+            return Err(ParseError::new(
+                SCHEME,
+                s,
+                "malformed version number string",
+            ));
         }
-        Ok(GemVersion { segments: segments(s).into_boxed_slice() })
+        Ok(GemVersion {
+            segments: segments(s).into_boxed_slice(),
+        })
     }
 }
 
@@ -195,7 +217,10 @@ mod tests {
     #[test]
     fn malformed_versions_are_rejected() {
         for bad in ["a", "1..2", "1.", ".1", "1_2", "1.0-", "1.0-a..b", "beta1"] {
-            assert!(bad.parse::<GemVersion>().is_err(), "{bad:?} should be rejected");
+            assert!(
+                bad.parse::<GemVersion>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

@@ -39,7 +39,11 @@ pub(crate) enum Ident {
 
 impl Ident {
     fn new(s: &str) -> Ident {
-        if is_digits(s) { Ident::Numeric(s.into()) } else { Ident::Alpha(s.into()) }
+        if is_digits(s) {
+            Ident::Numeric(s.into())
+        } else {
+            Ident::Alpha(s.into())
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -103,10 +107,13 @@ impl SemverVersion {
             numbers.push(part);
         }
         let idents = |text: Option<&str>, what: &'static str| -> Result<Box<[Ident]>, ParseError> {
-            let Some(text) = text else { return Ok(Box::default()) };
+            let Some(text) = text else {
+                return Ok(Box::default());
+            };
             text.split('.')
                 .map(|id| {
-                    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    {
                         Err(ParseError::new(scheme, s, what))
                     } else {
                         Ok(Ident::new(id))
@@ -122,7 +129,11 @@ impl SemverVersion {
             major: number(0),
             minor: number(1),
             patch: number(2),
-            extra: numbers.iter().skip(3).map(|n| Box::<str>::from(*n)).collect(),
+            extra: numbers
+                .iter()
+                .skip(3)
+                .map(|n| Box::<str>::from(*n))
+                .collect(),
             pre,
             build,
         })
@@ -262,8 +273,23 @@ mod tests {
 
     #[test]
     fn invalid_forms_are_rejected() {
-        for bad in ["v", "1..2", "1.2.x", "1.2.3-", "1.2.3+", "1.2.3-a..b", "1.2.3_4", "-1", "1.2.3beta", "V1.2.3", "1.2.3-ä"] {
-            assert!(bad.parse::<SemverVersion>().is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "v",
+            "1..2",
+            "1.2.x",
+            "1.2.3-",
+            "1.2.3+",
+            "1.2.3-a..b",
+            "1.2.3_4",
+            "-1",
+            "1.2.3beta",
+            "V1.2.3",
+            "1.2.3-ä",
+        ] {
+            assert!(
+                bad.parse::<SemverVersion>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

@@ -26,7 +26,12 @@ fn ecosystems_for(file: &str) -> &'static [Ecosystem] {
         "pypi-versions.txt" => &[Ecosystem::PyPI],
         "redhat-versions.txt" => &[Ecosystem::Rpm],
         "rubygems-versions.txt" => &[Ecosystem::RubyGems],
-        "semver-versions.txt" => &[Ecosystem::Npm, Ecosystem::CratesIo, Ecosystem::Go, Ecosystem::Hex],
+        "semver-versions.txt" => &[
+            Ecosystem::Npm,
+            Ecosystem::CratesIo,
+            Ecosystem::Go,
+            Ecosystem::Hex,
+        ],
         _ => &[],
     }
 }
@@ -52,10 +57,14 @@ fn check_line(ecosystem: Ecosystem, line: &str) -> Option<Result<(), String>> {
         let (va, vb) = (parse(a)?, parse(b)?);
         let (ab, ba) = (va.cmp(&vb), vb.cmp(&va));
         if ab != expected || ba != expected.reverse() {
-            return Err(format!("{ecosystem}: want {a} {op} {b}, got {ab:?} (and {ba:?} reversed)"));
+            return Err(format!(
+                "{ecosystem}: want {a} {op} {b}, got {ab:?} (and {ba:?} reversed)"
+            ));
         }
         if (va == vb) != (expected == Ordering::Equal) {
-            return Err(format!("{ecosystem}: == disagrees with cmp for {a} {op} {b}"));
+            return Err(format!(
+                "{ecosystem}: == disagrees with cmp for {a} {op} {b}"
+            ));
         }
         Ok(())
     })())
@@ -83,7 +92,9 @@ fn every_vector_line_holds() {
         }
         let ecosystems = ecosystems_for(&name);
         if ecosystems.is_empty() {
-            failures.push(format!("{name}: no ecosystem is mapped to this vector file"));
+            failures.push(format!(
+                "{name}: no ecosystem is mapped to this vector file"
+            ));
             continue;
         }
         seen_files += 1;
@@ -98,7 +109,18 @@ fn every_vector_line_holds() {
             }
         }
     }
-    assert_eq!(seen_files, 12, "expected the 12 vector files in {}", dir.display());
+    assert_eq!(
+        seen_files,
+        12,
+        "expected the 12 vector files in {}",
+        dir.display()
+    );
     assert!(checked > 1500, "only {checked} comparisons checked");
-    assert!(failures.is_empty(), "{} of {} comparisons failed:\n{}", failures.len(), checked + failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} comparisons failed:\n{}",
+        failures.len(),
+        checked + failures.len(),
+        failures.join("\n")
+    );
 }
