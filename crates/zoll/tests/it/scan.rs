@@ -806,3 +806,32 @@ fn update_over_https_works_like_a_local_zip() {
     );
     assert_eq!(status(&via_url)["advisories"], 1206);
 }
+
+#[test]
+fn help_explains_scan_and_db() {
+    let out = zoll().args(["scan", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--sbom",
+        "sarif",
+        "cyclonedx-json",
+        "junit",
+        "--severity",
+        "--ignore-unfixed",
+        "--exit-code",
+        "--vex",
+        "--ignore-file",
+        "zoll db update",
+    ] {
+        assert!(text.contains(needle), "scan --help lacks {needle}:\n{text}");
+    }
+    let out = zoll().args(["db", "update", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["all.zip", "--source", "--ca-cert"] {
+        assert!(
+            text.contains(needle),
+            "db update --help lacks {needle}:\n{text}"
+        );
+    }
+}
