@@ -525,7 +525,10 @@ fn cyclonedx_is_valid_and_points_at_the_sbom_components() {
     let ignored = vuln("CVE-2023-43804");
     // Accepted risk, not a claim of safety.
     assert_eq!(ignored["analysis"]["state"], "exploitable");
-    assert_eq!(ignored["analysis"]["response"], serde_json::json!(["will_not_fix"]));
+    assert_eq!(
+        ignored["analysis"]["response"],
+        serde_json::json!(["will_not_fix"])
+    );
     assert!(ignored["analysis"].get("justification").is_none());
     assert!(
         ignored["analysis"]["detail"]

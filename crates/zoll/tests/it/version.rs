@@ -16,12 +16,9 @@ fn sort(ecosystem: &str, input: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // zoll may exit before reading stdin (an unknown ecosystem is refused up front): a broken
+    // pipe here is not the test's business, the exit status is.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     child.wait_with_output().unwrap()
 }
 
