@@ -134,9 +134,7 @@ impl IgnoreFile {
     pub fn decide(&self, f: &Finding, now: OffsetDateTime) -> Option<Suppression> {
         let e = self.entries.iter().find(|e| {
             e.expires >= now.date()
-                && (e.id == f.id
-                    || f.advisories.iter().any(|a| *a == e.id)
-                    || f.aliases.iter().any(|a| *a == e.id))
+                && (e.id == f.id || f.advisories.contains(&e.id) || f.aliases.contains(&e.id))
                 && e.purl.as_ref().is_none_or(|p| {
                     let q = &f.package.purl;
                     p.ty() == q.ty()

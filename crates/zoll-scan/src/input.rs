@@ -127,10 +127,8 @@ pub fn read_sbom(path: &Path) -> Result<Sbom, Error> {
     }
     let mut purls = Vec::new();
     if v.get("bomFormat").and_then(|s| s.as_str()) == Some("CycloneDX") {
-        if let Some(m) = v.get("metadata") {
-            if let Some(c) = m.get("component") {
-                collect_cyclonedx(c, &mut purls);
-            }
+        if let Some(c) = v.get("metadata").and_then(|m| m.get("component")) {
+            collect_cyclonedx(c, &mut purls);
         }
         collect_cyclonedx(&v, &mut purls);
     } else if v.get("spdxVersion").is_some() {
@@ -146,10 +144,10 @@ pub fn read_sbom(path: &Path) -> Result<Sbom, Error> {
                 .into_iter()
                 .flatten()
             {
-                if r.get("referenceType").and_then(|t| t.as_str()) == Some("purl") {
-                    if let Some(l) = r.get("referenceLocator").and_then(|l| l.as_str()) {
-                        purls.push(l.to_owned());
-                    }
+                if r.get("referenceType").and_then(|t| t.as_str()) == Some("purl")
+                    && let Some(l) = r.get("referenceLocator").and_then(|l| l.as_str())
+                {
+                    purls.push(l.to_owned());
                 }
             }
         }
@@ -172,7 +170,7 @@ pub fn read_sbom(path: &Path) -> Result<Sbom, Error> {
         .collect();
     let distro = distro_from(&refs);
     let mut packages: Vec<Package> = parsed.into_iter().filter_map(package_from_purl).collect();
-    packages.sort_by(|a, b| a.purl.to_string().cmp(&b.purl.to_string()));
+    packages.sort_by_key(|p| p.purl.to_string());
     packages.dedup_by(|a, b| a.purl == b.purl);
     Ok(Sbom {
         target,

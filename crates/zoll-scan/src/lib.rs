@@ -158,8 +158,8 @@ pub fn match_sbom(sbom: &Sbom, db: &Db) -> Result<Matched, Error> {
             .collect();
         bad_events.extend(diags.unparsable_events);
         for h in &hits {
-            if !bodies.contains_key(&h.row.advisory) {
-                bodies.insert(h.row.advisory, db.body(h.row.advisory)?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = bodies.entry(h.row.advisory) {
+                slot.insert(db.body(h.row.advisory)?);
             }
         }
         out.findings.extend(merge(pkg, &key, &hits, &bodies));
