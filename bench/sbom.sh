@@ -24,18 +24,8 @@ TAG=$(jq -r '.[0].oci_tag // .oci_tag' <<<"$IMG_JSON")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# median of numbers on stdin
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-
-# run CMD... RUNS times; print "median_seconds median_max_rss_kib"
-measure() {
-  local t="$TMP/times" m="$TMP/rss"; : >"$t"; : >"$m"
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$TMP/one" "$@" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
-    read -r s k <"$TMP/one"; echo "$s" >>"$t"; echo "$k" >>"$m"
-  done
-  echo "$(median <"$t") $(median <"$m")"
-}
+# shellcheck source=bench/common.sh
+. bench/common.sh   # the scripts cd to the repository root first
 
 echo "image: debian-full ($(du -h "$ARCHIVE" | cut -f1) docker archive, $(jq '.[0].Layers|length' <(tar -xOf "$ARCHIVE" manifest.json)) layers), runs: $RUNS, cores: $(nproc)"
 read -r zs zk < <(measure "$ZOLL" sbom "docker-archive:$ARCHIVE" -f json -q --no-cache)

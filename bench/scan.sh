@@ -25,15 +25,8 @@ IMG_JSON=$(cargo run --quiet -p zoll-testimages -- build debian-full)
 ARCHIVE=$(jq -r '.[0].docker_archive // .docker_archive' <<<"$IMG_JSON")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-measure() {
-  local t="$TMP/times" m="$TMP/rss"; : >"$t"; : >"$m"
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$TMP/one" "$@" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
-    read -r s k <"$TMP/one"; echo "$s" >>"$t"; echo "$k" >>"$m"
-  done
-  echo "$(median <"$t") $(median <"$m")"
-}
+# shellcheck source=bench/common.sh
+. bench/common.sh   # the scripts cd to the repository root first
 
 ZIPS=("$DATA/osv/crates.io/all.zip" "$DATA/osv/Go/all.zip" "$DATA/osv/PyPI/all.zip")
 SRC=(); for z in "${ZIPS[@]}"; do SRC+=(--source "$z"); done
