@@ -74,8 +74,8 @@ impl Severity {
             "high" | "important" => Severity::High,
             "medium" | "moderate" => Severity::Medium,
             "low" => Severity::Low,
-            "unimportant" | "negligible" | "none" | "not yet assigned" => Severity::None,
-            "unknown" | "" => Severity::Unknown,
+            "unimportant" | "negligible" | "none" => Severity::None,
+            "unknown" | "not yet assigned" | "" => Severity::Unknown,
             _ => return Option::None,
         })
     }
@@ -272,5 +272,9 @@ mod tests {
         );
         assert_eq!(Severity::from_ecosystem_word("low*"), Some(Severity::Low));
         assert_eq!(Severity::from_ecosystem_word("banana"), None);
+        assert_eq!(
+            Severity::from_ecosystem_word("not yet assigned"),
+            Some(Severity::Unknown)
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::Error;
+use crate::{Error, io_err};
 
 /// osv.dev's public exports.
 pub const DEFAULT_SOURCE: &str = "https://osv-vulnerabilities.storage.googleapis.com/";
@@ -123,7 +123,7 @@ impl Source {
         match self {
             Source::Dir(p) => read_dir(p, sink),
             Source::Zip(p) => {
-                let f = File::open(p).map_err(|e| io_err(p, e))?;
+                let f = File::open(p).map_err(io_err(p))?;
                 read_zip(f, &p.display().to_string(), sink)
             }
             Source::Json(p) => read_json_file(p, sink),
@@ -132,22 +132,15 @@ impl Source {
     }
 }
 
-fn io_err(p: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: p.to_path_buf(),
-        message: e.to_string().to_lowercase(),
-    }
-}
-
 fn read_dir(root: &Path, sink: &mut dyn Sink) -> Result<(), Error> {
     let mut stack = vec![root.to_path_buf()];
     let mut files = Vec::new();
     while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|e| io_err(&dir, e))?;
+        let rd = std::fs::read_dir(&dir).map_err(io_err(&dir))?;
         for ent in rd {
-            let ent = ent.map_err(|e| io_err(&dir, e))?;
+            let ent = ent.map_err(io_err(&dir))?;
             let path = ent.path();
-            let ft = ent.file_type().map_err(|e| io_err(&path, e))?;
+            let ft = ent.file_type().map_err(io_err(&path))?;
             if ft.is_dir() {
                 stack.push(path);
             } else if ft.is_file() {
@@ -160,7 +153,7 @@ fn read_dir(root: &Path, sink: &mut dyn Sink) -> Result<(), Error> {
         match f.extension().and_then(|e| e.to_str()) {
             Some("json") => read_json_file(&f, sink)?,
             Some("zip") => {
-                let file = File::open(&f).map_err(|e| io_err(&f, e))?;
+                let file = File::open(&f).map_err(io_err(&f))?;
                 read_zip(file, &f.display().to_string(), sink)?;
             }
             _ => {}
@@ -255,7 +248,7 @@ fn http_client(http: &HttpOptions) -> Result<reqwest::blocking::Client, Error> {
         .connect_timeout(Duration::from_secs(30))
         .timeout(http.timeout.unwrap_or(Duration::from_secs(600)));
     for p in &http.ca_certs {
-        let pem = std::fs::read(p).map_err(|e| io_err(p, e))?;
+        let pem = std::fs::read(p).map_err(io_err(p))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Source {
             source_name: p.display().to_string(),
             message: format!("not a PEM certificate bundle: {e}"),

@@ -135,13 +135,9 @@ impl IgnoreFile {
         let e = self.entries.iter().find(|e| {
             e.expires >= now.date()
                 && (e.id == f.id || f.advisories.contains(&e.id) || f.aliases.contains(&e.id))
-                && e.purl.as_ref().is_none_or(|p| {
-                    let q = &f.package.purl;
-                    p.ty() == q.ty()
-                        && p.namespace() == q.namespace()
-                        && p.name() == q.name()
-                        && p.version().is_none_or(|v| Some(v) == q.version())
-                })
+                && e.purl
+                    .as_ref()
+                    .is_none_or(|p| crate::purl_matches(p, &f.package.purl))
         })?;
         Some(Suppression::IgnoreFile {
             file: self.path.clone(),

@@ -141,18 +141,17 @@ pub fn match_sbom(sbom: &Sbom, db: &Db) -> Result<Matched, Error> {
         if rows.is_empty() {
             continue;
         }
-        if Version::parse(key.ordering, &key.version).is_err() {
+        let installed = range::Installed::new(&key.version, key.ordering);
+        if !installed.is_orderable() {
             unparsable.push(format!("{} {} ({})", pkg.name, key.version, key.ordering));
         }
         let mut diags = range::Diagnostics::default();
         let hits: Vec<PackageHit<'_>> = rows
             .iter()
             .filter_map(|row| {
-                range::evaluate(&key.version, key.ordering, &row.data, &mut diags).map(|h| {
-                    PackageHit {
-                        row,
-                        fixed: h.fixed,
-                    }
+                range::evaluate(&installed, &row.data, &mut diags).map(|h| PackageHit {
+                    row,
+                    fixed: h.fixed,
                 })
             })
             .collect();
@@ -188,6 +187,16 @@ pub fn match_sbom(sbom: &Sbom, db: &Db) -> Result<Matched, Error> {
     }
     sort_findings(&mut out.findings);
     Ok(out)
+}
+
+/// Whether `purl` is the package `pattern` names: same type, namespace and name (purl parsing
+/// already normalised their case where the type is case-insensitive), and the same version when
+/// `pattern` gives one; qualifiers are ignored. VEX products and ignore-file entries use it.
+pub(crate) fn purl_matches(pattern: &zoll_core::Purl, purl: &zoll_core::Purl) -> bool {
+    pattern.ty() == purl.ty()
+        && pattern.namespace() == purl.namespace()
+        && pattern.name() == purl.name()
+        && pattern.version().is_none_or(|v| Some(v) == purl.version())
 }
 
 /// Most severe first, then package, then id.

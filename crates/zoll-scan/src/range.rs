@@ -59,22 +59,56 @@ fn range_ordering(kind: RangeKind, eco: Ecosystem) -> Ecosystem {
     }
 }
 
-/// Whether `version` (text, in ecosystem `eco`) is affected by `data`.
-pub fn evaluate(
-    version: &str,
+/// An installed version, parsed once per package for each ordering its ranges may use (its
+/// ecosystem's, and SemVer for `SEMVER` ranges of other ecosystems), not once per range.
+pub struct Installed<'a> {
+    text: &'a str,
     eco: Ecosystem,
+    own: Option<Version>,
+    semver: std::cell::OnceCell<Option<Version>>,
+}
+
+impl<'a> Installed<'a> {
+    pub fn new(text: &'a str, eco: Ecosystem) -> Installed<'a> {
+        Installed {
+            text,
+            eco,
+            own: Version::parse(eco, text).ok(),
+            semver: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether the ecosystem's own ordering could parse the version.
+    pub fn is_orderable(&self) -> bool {
+        self.own.is_some()
+    }
+
+    fn in_ordering(&self, ordering: Ecosystem) -> Option<&Version> {
+        if ordering == self.eco {
+            self.own.as_ref()
+        } else {
+            self.semver
+                .get_or_init(|| Version::parse(ordering, self.text).ok())
+                .as_ref()
+        }
+    }
+}
+
+/// Whether `installed` is affected by `data`.
+pub fn evaluate(
+    installed: &Installed<'_>,
     data: &AffectedData,
     diags: &mut Diagnostics,
 ) -> Option<Hit> {
-    let listed = data.versions.iter().any(|v| v == version);
+    let listed = data.versions.iter().any(|v| v == installed.text);
     let mut hit = Hit::default();
     let mut in_range = false;
     for r in &data.ranges {
-        let ordering = range_ordering(r.kind, eco);
-        let Ok(v) = Version::parse(ordering, version) else {
+        let ordering = range_ordering(r.kind, installed.eco);
+        let Some(v) = installed.in_ordering(ordering) else {
             continue;
         };
-        if let Some(fixed) = evaluate_range(&v, ordering, &r.events, diags) {
+        if let Some(fixed) = evaluate_range(v, ordering, &r.events, diags) {
             in_range = true;
             if let Some(f) = fixed {
                 hit.fixed.push(f);
@@ -193,7 +227,12 @@ mod tests {
     }
 
     fn check(v: &str, d: &AffectedData) -> Option<Vec<String>> {
-        evaluate(v, Ecosystem::PyPI, d, &mut Diagnostics::default()).map(|h| h.fixed)
+        evaluate(
+            &Installed::new(v, Ecosystem::PyPI),
+            d,
+            &mut Diagnostics::default(),
+        )
+        .map(|h| h.fixed)
     }
 
     #[test]
@@ -247,7 +286,7 @@ mod tests {
     fn unparsable_events_skip_the_range() {
         let d = data(&[("i", "0"), ("f", "not a version!")], &[]);
         let mut diags = Diagnostics::default();
-        assert!(evaluate("1.0", Ecosystem::PyPI, &d, &mut diags).is_none());
+        assert!(evaluate(&Installed::new("1.0", Ecosystem::PyPI), &d, &mut diags).is_none());
         assert_eq!(diags.unparsable_events.len(), 1);
     }
 }

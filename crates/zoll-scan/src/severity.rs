@@ -72,7 +72,10 @@ pub fn choose(
     database_rating: Option<(&str, &str)>,
     cvss: &[Cvss],
 ) -> (Severity, SeveritySource) {
-    let eco = ecosystem_rating.and_then(Severity::from_ecosystem_word);
+    // A rating that says "not rated yet" is no rating: let CVSS speak.
+    let eco = ecosystem_rating
+        .and_then(Severity::from_ecosystem_word)
+        .filter(|s| *s != Severity::Unknown);
     if is_os && let Some(s) = eco {
         return (
             s,
@@ -159,5 +162,10 @@ mod tests {
             (Severity::Medium, SeveritySource::Ecosystem("ghsa".into()))
         );
         assert_eq!(choose(false, "npm", None, None, &[]).0, Severity::Unknown);
+        // Debian's "not yet assigned" does not hide a CVSS score.
+        assert_eq!(
+            choose(true, "Debian", Some("not yet assigned"), None, &both).0,
+            Severity::Medium
+        );
     }
 }

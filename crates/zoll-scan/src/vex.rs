@@ -197,14 +197,9 @@ impl VexDocument {
 }
 
 fn purl_matches(pattern: &str, purl: &Purl) -> bool {
-    let Ok(p) = pattern.parse::<Purl>() else {
-        return false;
-    };
-    p.ty() == purl.ty()
-        && p.namespace().map(str::to_ascii_lowercase)
-            == purl.namespace().map(str::to_ascii_lowercase)
-        && p.name().eq_ignore_ascii_case(purl.name())
-        && p.version().is_none_or(|v| Some(v) == purl.version())
+    pattern
+        .parse::<Purl>()
+        .is_ok_and(|p| crate::purl_matches(&p, purl))
 }
 
 fn names_image(id: &str, target: &Target) -> bool {

@@ -14,15 +14,7 @@ use crate::alpine::shared_data;
 use crate::util::zoll;
 
 pub(crate) fn python() -> PathBuf {
-    let venv = std::env::var_os("ZOLL_TOOLS_VENV")
-        .map_or_else(|| PathBuf::from("/opt/zoll-venv"), PathBuf::from);
-    let py = venv.join("bin/python3");
-    assert!(
-        py.is_file(),
-        "the test oracle needs {0}: python3 -m venv {0} && {0}/bin/pip install -r crates/zoll/tests/oracle/requirements.txt (.ci/run does this)",
-        venv.display()
-    );
-    py
+    crate::util::venv_tool("python3", "-r crates/zoll/tests/oracle/requirements.txt")
 }
 
 fn oracle(script: &str) -> PathBuf {

@@ -9,15 +9,10 @@ const CYCLONEDX: &str = include_str!("../../../zoll-formats/tests/validators/cyc
 const SPDX: &str = include_str!("../../../zoll-formats/tests/validators/spdx.py");
 
 fn python() -> PathBuf {
-    let venv = std::env::var_os("ZOLL_TOOLS_VENV")
-        .map_or_else(|| PathBuf::from("/opt/zoll-venv"), PathBuf::from);
-    let py = venv.join("bin/python3");
-    assert!(
-        py.is_file(),
-        "the validators are required: python3 -m venv {0} && {0}/bin/pip install 'cyclonedx-python-lib[json-validation]' spdx-tools",
-        venv.display()
-    );
-    py
+    crate::util::venv_tool(
+        "python3",
+        "'cyclonedx-python-lib[json-validation]' spdx-tools",
+    )
 }
 
 fn validate(format: &str, ext: &str, script: &str) {

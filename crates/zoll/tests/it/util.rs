@@ -129,3 +129,18 @@ impl Drop for Registry {
         let _ = self.child.wait();
     }
 }
+
+/// A program in the tools venv (`$ZOLL_TOOLS_VENV`, default `/opt/zoll-venv`, set up by
+/// `.ci/run`); fails with how to install it when it is missing.
+pub(crate) fn venv_tool(name: &str, install: &str) -> PathBuf {
+    let venv = std::env::var_os("ZOLL_TOOLS_VENV")
+        .map_or_else(|| PathBuf::from("/opt/zoll-venv"), PathBuf::from);
+    let bin = venv.join("bin").join(name);
+    assert!(
+        bin.is_file(),
+        "{} is required: python3 -m venv {1} && {1}/bin/pip install {install} (.ci/run does this)",
+        bin.display(),
+        venv.display()
+    );
+    bin
+}
