@@ -1,11 +1,13 @@
 //! SQLite rpm databases (`rpmdb.sqlite`): table `Packages(hnum INTEGER PRIMARY KEY, blob BLOB)`,
 //! one rpm header blob per row.
 //!
-//! The bytes are copied into an in-memory, read-only SQLite database (`sqlite3_deserialize`);
-//! nothing touches the disk. rpm leaves its databases in WAL mode, which an in-memory database
-//! cannot use, so the copy's header is switched to the rollback journal (bytes 18-19), the same
-//! bytes `PRAGMA journal_mode=DELETE` would write. Only the main file is read: a `-wal` file next
-//! to it is ignored, as go-rpmdb ignores it.
+//! The bytes are copied into a private temporary file (mode 0600, removed on return) and opened
+//! read-only and `immutable`. (An in-memory `sqlite3_deserialize` would avoid the disk, but the
+//! safe wrapper for it needs a newer rusqlite than the one sqlx links against, and the workspace
+//! can link only one SQLite.) rpm leaves its databases in WAL mode, so the copy's header is
+//! switched to the rollback journal (bytes 18-19), the same bytes `PRAGMA journal_mode=DELETE`
+//! would write. Only the main file is read: a `-wal` file next to it is ignored, as go-rpmdb
+//! ignores it.
 //!
 //! Hostile databases are contained by SQLite's own corruption checks, by refusing a `Packages`
 //! that is not a plain table (a view could run a recursive query forever) or that has generated
@@ -13,7 +15,7 @@
 //! handler that interrupts any statement running more virtual-machine steps than the file size
 //! can justify.
 
-use std::io::Read;
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -54,15 +56,20 @@ pub fn read_sqlite(data: &[u8]) -> Result<Vec<RpmPackage>, Error> {
         }
     }
 
-    let mut conn = Connection::open_with_flags(
-        ":memory:",
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    let mut file = tempfile::Builder::new()
+        .prefix("zoll-rpmdb-")
+        .tempfile()
+        .map_err(|e| Error::SqliteContent(format!("cannot create a temporary copy: {e}")))?;
+    file.write_all(&header)
+        .and_then(|()| file.write_all(rest))
+        .and_then(|()| file.flush())
+        .map_err(|e| Error::SqliteContent(format!("cannot write a temporary copy: {e}")))?;
+    let conn = Connection::open_with_flags(
+        file.path(),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(sql("open in-memory database"))?;
-    conn.deserialize_read_exact("main", header.as_slice().chain(rest), data.len(), true)
-        .map_err(sql("load database bytes"))?;
+    .map_err(sql("open temporary copy"))?;
+    let _ = conn.pragma_update(None, "query_only", true);
 
     // Budget: generous for a linear scan of a file this size, small enough to stop a runaway.
     let budget = (data.len() as u64).saturating_mul(64).max(50_000_000);
@@ -149,7 +156,7 @@ mod tests {
             )
             .unwrap();
         }
-        conn.serialize("main").unwrap().to_vec()
+        conn.serialize(rusqlite::DatabaseName::Main).unwrap().to_vec()
     }
 
     const SCHEMA: &str =
