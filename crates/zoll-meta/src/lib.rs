@@ -790,6 +790,16 @@ impl Meta {
         .transpose()
     }
 
+    /// Total bytes of all blobs (the storage metric).
+    pub async fn blob_bytes(&self) -> Result<u64, Error> {
+        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("sum blob sizes"))?;
+        let n: i64 = row.try_get(0).map_err(q("sum blob sizes"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Unlink a blob from a repository. The bytes stay until garbage collection finds no link.
     pub async fn unlink_blob(&self, repo: &str, digest: &Digest) -> Result<bool, Error> {
         let _w = self.writer().await;

@@ -67,6 +67,206 @@ pub(crate) enum Command {
     /// Version ordering as each ecosystem's own tool orders versions.
     #[command(subcommand)]
     Version(VersionCommand),
+    /// Run the registry: an OCI distribution server with accounts, organisations and roles.
+    ///
+    /// With no arguments it listens on 127.0.0.1:5000 and keeps everything in ./zoll-data
+    /// (SQLite metadata and filesystem blobs). A TOML --config file sets the rest (PostgreSQL,
+    /// S3, TLS); flags override it. On the first start without accounts, zoll prints a one-time
+    /// setup token; or create the first administrator beforehand with
+    /// `zoll registry user add NAME --admin`.
+    ///
+    /// Endpoints: /v2/ (OCI distribution 1.1), /token (Docker token auth), /api/v1 (admin),
+    /// /metrics (Prometheus), /healthz, /readyz.
+    ///
+    /// Examples:
+    ///   zoll serve
+    ///   zoll serve --listen 0.0.0.0:5000 --data-dir /var/lib/zoll
+    ///   zoll serve --config /etc/zoll/registry.toml
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+    /// Administer the registry's accounts offline, against its data directory or database.
+    #[command(verbatim_doc_comment)]
+    Registry(RegistryAdminArgs),
+}
+
+/// Where the registry's configuration and data are.
+#[derive(Debug, Args)]
+pub(crate) struct ServerLocation {
+    /// TOML configuration file (see `zoll serve --help`).
+    #[arg(long, value_name = "FILE", env = "ZOLL_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Data directory (SQLite metadata and blobs) [default: ./zoll-data].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Metadata database URL: sqlite://PATH or postgres://USER:PASS@HOST/DB.
+    #[arg(long, value_name = "URL", env = "ZOLL_DATABASE_URL", hide_env_values = true)]
+    pub(crate) database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) location: ServerLocation,
+    /// Address to listen on [default: 127.0.0.1:5000].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// Serve HTTPS with this certificate chain (PEM); re-read when it changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Accept client certificates issued by this CA (PEM); the subject CN names the account.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_client_ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RegistryAdminArgs {
+    #[command(flatten)]
+    pub(crate) location: ServerLocation,
+    #[command(subcommand)]
+    pub(crate) command: RegistryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// Users: `add`, `list`, `delete`, `passwd`, `admin`.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Organisations: `create`, `list`, `delete`, `visibility`, `member`, `remove-member`.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Teams inside an organisation.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Robot accounts: expiring secrets scoped to repositories (log in as robot+NAME).
+    #[command(subcommand)]
+    Robot(RobotCommand),
+    /// Show the audit log, newest first.
+    Audit(AuditArgs),
+}
+
+/// A password from --password, --password-file or ZOLL_PASSWORD.
+#[derive(Debug, Args)]
+pub(crate) struct PasswordArgs {
+    /// The password (visible in the process list: prefer --password-file or ZOLL_PASSWORD).
+    #[arg(long, env = "ZOLL_PASSWORD", hide_env_values = true, conflicts_with = "password_file")]
+    pub(crate) password: Option<String>,
+    /// Read the password from the first line of FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create a user.
+    Add {
+        name: String,
+        /// Make the user a system administrator.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// List users.
+    List,
+    /// Delete a user.
+    Delete { name: String },
+    /// Set a user's password.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Grant (or with --revoke, take away) system administration.
+    Admin {
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Create an organisation (private unless --public).
+    Create {
+        name: String,
+        #[arg(long)]
+        public: bool,
+    },
+    /// List organisations.
+    List,
+    /// Delete an organisation.
+    Delete { name: String },
+    /// Make an organisation public or private.
+    Visibility {
+        name: String,
+        #[arg(value_parser = ["public", "private"])]
+        visibility: String,
+    },
+    /// Add a member with a role (guest, developer, maintainer, admin), or change their role.
+    Member {
+        org: String,
+        user: String,
+        #[arg(value_parser = ["guest", "developer", "maintainer", "admin"])]
+        role: String,
+    },
+    /// Remove a member.
+    RemoveMember { org: String, user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TeamCommand {
+    /// Create a team whose members get ROLE in the organisation.
+    Create {
+        org: String,
+        team: String,
+        #[arg(long, value_parser = ["guest", "developer", "maintainer", "admin"])]
+        role: String,
+    },
+    /// Delete a team.
+    Delete { org: String, team: String },
+    /// Add a user to a team.
+    Add { org: String, team: String, user: String },
+    /// Remove a user from a team.
+    Remove { org: String, team: String, user: String },
+    /// List an organisation's teams and their members.
+    List { org: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RobotCommand {
+    /// Create a robot; its secret is printed once.
+    Create {
+        name: String,
+        /// PATTERN=ACTIONS, e.g. acme/app=pull,push or acme/*=pull; repeatable.
+        #[arg(long = "grant", required = true, value_name = "PATTERN=ACTIONS")]
+        grants: Vec<String>,
+        /// Days until the secret expires.
+        #[arg(long, default_value_t = 90)]
+        expires_days: i64,
+    },
+    /// List robots.
+    List,
+    /// Delete a robot.
+    Delete { name: String },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Only entries by this actor.
+    #[arg(long)]
+    pub(crate) actor: Option<String>,
+    /// Only this action (push, delete, login, login-failed, member-set, ...).
+    #[arg(long)]
+    pub(crate) action: Option<String>,
+    /// At most N entries.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: i64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

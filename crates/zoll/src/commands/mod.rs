@@ -1,6 +1,7 @@
 //! Dispatch to one module per command.
 
 mod db;
+mod registry;
 mod sbom;
 mod scan;
 mod version;
@@ -17,6 +18,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args, &cli.global),
         Command::Db(cmd) => db::run(cmd, &cli.global),
         Command::Version(cmd) => version::run(cmd),
+        Command::Serve(args) => registry::serve(args),
+        Command::Registry(args) => registry::admin(args),
     }
 }
 
