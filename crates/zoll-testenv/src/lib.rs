@@ -76,14 +76,17 @@ pub struct Postgres {
 
 impl Postgres {
     pub fn start() -> Result<Postgres, String> {
-        let bin = find_tool(
+        let initdb = find_tool(
             "initdb",
             "ZOLL_PG_BIN",
             &["/usr/lib/postgresql/15/bin/initdb"],
-        )?
-        .parent()
-        .map(Path::to_path_buf)
-        .ok_or("bad initdb path")?;
+        )?;
+        // PATH may hold a symlink (/usr/local/bin/initdb); the other tools sit next to the target.
+        let bin = std::fs::canonicalize(&initdb)
+            .unwrap_or(initdb)
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or("bad initdb path")?;
         let dir = tempfile::Builder::new()
             .prefix("zoll-pg-")
             .tempdir()
@@ -169,18 +172,8 @@ impl Postgres {
 
     /// Create another database and return its URL.
     pub fn create_database(&self, name: &str) -> Result<String, String> {
-        let psql = self.bin.join("psql");
-        let out = Command::new(psql)
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-c",
-            ])
-            .arg(format!("CREATE DATABASE {name}"))
+        let out = Command::new(self.bin.join("createdb"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name])
             .output()
             .map_err(|e| e.to_string())?;
         if !out.status.success() {

@@ -44,9 +44,7 @@ fn diff_ids(reference: &str, extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn skopeo_copies_into_out_of_and_within_the_registry() {
-    let server = Server::start();
+fn skopeo_copies_into_out_of_and_within_the_registry(server: &Server) {
     let archive = harness::alpine_archive();
     let src = format!("docker-archive:{}", archive.display());
     let want = diff_ids(&src, &[]);
@@ -124,9 +122,7 @@ fn podman(root: &Path) -> Command {
     c
 }
 
-#[test]
-fn podman_pushes_and_pulls() {
-    let server = Server::start();
+fn podman_pushes_and_pulls(server: &Server) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("xdg")).unwrap();
     let archive = harness::alpine_archive();
@@ -156,9 +152,7 @@ fn podman_pushes_and_pulls() {
     assert!(images.contains(&target), "{images}");
 }
 
-#[test]
-fn oras_pushes_pulls_and_refers() {
-    let server = Server::start();
+fn oras_pushes_pulls_and_refers(server: &Server) {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("config.json"), "{}").unwrap();
     let venv = std::env::var("ZOLL_VENV").unwrap_or_else(|_| "/opt/zoll-venv".to_owned());
@@ -180,7 +174,7 @@ fn oras_pushes_pulls_and_refers() {
     oras(&["pull"]);
     // The artifact's manifest becomes the subject of a referrer pushed by oras.
     let client = zoll_client();
-    let subject_ref = image(&server, "acme/artifact:v1");
+    let subject_ref = image(server, "acme/artifact:v1");
     let (digest, media_type, size) = client.head_manifest(&subject_ref).unwrap().unwrap();
     oras(&["refer", &digest.to_string(), &size.to_string(), &media_type]);
     let http = harness::http();
@@ -246,11 +240,9 @@ fn digest_of(mut r: impl Read, alg: zoll_core::Algorithm) -> Digest {
     h.finish()
 }
 
-#[test]
-fn zoll_client_chunks_mounts_indexes_and_sha512() {
-    let server = Server::start();
+fn zoll_client_chunks_mounts_indexes_and_sha512(server: &Server) {
     let client = zoll_client();
-    let app = image(&server, "acme/app:1.0");
+    let app = image(server, "acme/app:1.0");
 
     // Chunked upload: 5 MiB + 7 bytes in 1 MiB PATCHes.
     let len = 5 * 1024 * 1024 + 7;
@@ -282,7 +274,7 @@ fn zoll_client_chunks_mounts_indexes_and_sha512() {
         .to_string();
         let md = client
             .put_manifest(
-                &image(&server, &format!("acme/app:{arch}")),
+                &image(server, &format!("acme/app:{arch}")),
                 manifest.as_bytes(),
                 "application/vnd.oci.image.manifest.v1+json",
             )
@@ -308,22 +300,20 @@ fn zoll_client_chunks_mounts_indexes_and_sha512() {
     assert_eq!(got.digest, idx);
 
     // Cross-repository mount: the layer appears in another repository without an upload.
-    let other = image(&server, "acme/other:1.0");
+    let other = image(server, "acme/other:1.0");
     assert!(client.mount_blob(&other, &digest, &app).unwrap());
     assert_eq!(client.head_blob(&other, &digest).unwrap(), Some(len));
     // ...but not from a repository that lacks it.
-    let third = image(&server, "acme/third:1.0");
+    let third = image(server, "acme/third:1.0");
     assert!(!client.mount_blob(&third, &d512, &other).unwrap());
 
     let tags = client.list_tags_paged(&app, Some(1)).unwrap();
     assert_eq!(tags, ["1.0", "amd64", "arm64"]);
 }
 
-#[test]
-fn zoll_client_moves_a_one_gib_blob() {
-    let server = Server::start();
+fn zoll_client_moves_a_one_gib_blob(server: &Server) {
     let client = zoll_client();
-    let app = image(&server, "acme/big:1.0");
+    let app = image(server, "acme/big:1.0");
     let len: u64 = 1 << 30;
     let digest = digest_of(pattern(len), zoll_core::Algorithm::Sha256);
     client.push_blob(&app, pattern(len), len, &digest).unwrap();
@@ -332,8 +322,177 @@ fn zoll_client_moves_a_one_gib_blob() {
     let got = digest_of(blob, zoll_core::Algorithm::Sha256);
     assert_eq!(got, digest);
     // Nothing is left in the upload area.
-    let staged = std::fs::read_dir(server.data.join("blobs/uploads"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(staged, 0);
+    let staged = server
+        .runtime
+        .block_on(server.app.blobs.list_uploads())
+        .unwrap();
+    assert!(staged.is_empty(), "{staged:?}");
+}
+
+/// A dockerd of our own: vfs storage, no iptables or bridge, its own root, exec root and socket.
+struct Dockerd {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Dockerd {
+    fn start() -> Dockerd {
+        let dir = tempfile::Builder::new().prefix("zd").tempdir_in("/tmp").unwrap();
+        let d = dir.path();
+        let log = std::fs::File::create(d.join("dockerd.log")).unwrap();
+        let child = Command::new(tool("dockerd"))
+            .args(["--storage-driver=vfs", "--iptables=false", "--bridge=none"])
+            .arg("--data-root")
+            .arg(d.join("root"))
+            .arg("--exec-root")
+            .arg(d.join("exec"))
+            .arg("--pidfile")
+            .arg(d.join("d.pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", d.join("d.sock").display()))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let me = Dockerd { dir, child };
+        for _ in 0..120 {
+            if me.docker().arg("version").output().is_ok_and(|o| o.status.success()) {
+                return me;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        let log = std::fs::read_to_string(me.dir.path().join("dockerd.log")).unwrap_or_default();
+        panic!("dockerd did not start:\n{log}");
+    }
+
+    fn docker(&self) -> Command {
+        let mut c = Command::new(tool("docker"));
+        c.arg("-H")
+            .arg(format!("unix://{}", self.dir.path().join("d.sock").display()))
+            .env("DOCKER_CONFIG", self.dir.path().join("config"));
+        c
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        // SIGTERM lets dockerd stop its containerd; then reap it.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        for _ in 0..40 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn docker_logs_in_pushes_and_pulls(server: &Server) {
+    let dockerd = Dockerd::start();
+    let archive = harness::alpine_archive();
+    let loaded = run(dockerd.docker().args(["load", "-i"]).arg(&archive));
+    let source = loaded
+        .lines()
+        .find_map(|l| l.strip_prefix("Loaded image: "))
+        .unwrap_or_else(|| panic!("no image in docker load output:\n{loaded}"))
+        .trim()
+        .to_owned();
+    let target = format!("{}/acme/docker:1.0", server.host());
+    // 127.0.0.0/8 is an insecure (plain HTTP) registry for dockerd by default.
+    let mut login = dockerd.docker();
+    login
+        .args(["login", "-u", ADMIN, "--password-stdin", &server.host()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = login.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ADMIN_PASSWORD.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "docker login: {}", String::from_utf8_lossy(&out.stderr));
+    run(dockerd.docker().args(["tag", &source, &target]));
+    let pushed = run(dockerd.docker().args(["push", &target]));
+    let digest = pushed
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .unwrap_or_else(|| panic!("no digest in docker push output:\n{pushed}"))
+        .to_owned();
+    run(dockerd.docker().args(["rmi", &target, &source]));
+    run(dockerd.docker().args(["pull", &target]));
+    let inspected = run(dockerd.docker().args(["image", "inspect", "--format", "{{json .RepoDigests}}", &target]));
+    assert!(inspected.contains(&digest), "{inspected} lacks {digest}");
+    // A wrong password is refused.
+    let mut bad = dockerd.docker();
+    bad.args(["login", "-u", ADMIN, "-p", "wrong-password", &server.host()]);
+    assert!(!bad.output().unwrap().status.success());
+}
+
+// Each client runs against the default backends (SQLite and a folder) and against
+// PostgreSQL and S3 (moto), every body on a fresh database and bucket prefix.
+
+#[test]
+fn skopeo_copies_into_out_of_and_within_the_registry_on_sqlite_and_fs() {
+    skopeo_copies_into_out_of_and_within_the_registry(&Server::start());
+}
+
+#[test]
+fn podman_pushes_and_pulls_on_sqlite_and_fs() {
+    podman_pushes_and_pulls(&Server::start());
+}
+
+#[test]
+fn oras_pushes_pulls_and_refers_on_sqlite_and_fs() {
+    oras_pushes_pulls_and_refers(&Server::start());
+}
+
+#[test]
+fn zoll_client_chunks_mounts_indexes_and_sha512_on_sqlite_and_fs() {
+    zoll_client_chunks_mounts_indexes_and_sha512(&Server::start());
+}
+
+#[test]
+fn zoll_client_moves_a_one_gib_blob_on_sqlite_and_fs() {
+    zoll_client_moves_a_one_gib_blob(&Server::start());
+}
+
+#[test]
+fn docker_logs_in_pushes_and_pulls_on_sqlite_and_fs() {
+    docker_logs_in_pushes_and_pulls(&Server::start());
+}
+
+#[test]
+fn every_client_on_postgres_and_s3() {
+    let pg = zoll_testenv::Postgres::start().expect("postgres");
+    let moto = zoll_testenv::Moto::start().expect("moto");
+    moto.create_bucket("zoll").expect("bucket");
+    let dir = tempfile::tempdir().unwrap();
+    let bodies: &[(&str, fn(&Server))] = &[
+        ("skopeo_copies_into_out_of_and_within_the_registry", skopeo_copies_into_out_of_and_within_the_registry),
+        ("podman_pushes_and_pulls", podman_pushes_and_pulls),
+        ("oras_pushes_pulls_and_refers", oras_pushes_pulls_and_refers),
+        ("zoll_client_chunks_mounts_indexes_and_sha512", zoll_client_chunks_mounts_indexes_and_sha512),
+        ("zoll_client_moves_a_one_gib_blob", zoll_client_moves_a_one_gib_blob),
+        ("docker_logs_in_pushes_and_pulls", docker_logs_in_pushes_and_pulls),
+    ];
+    for (name, body) in bodies {
+        let mut config = zoll_registry::Config::default();
+        config.data_dir = dir.path().join(name);
+        config.database = Some(pg.create_database(name).expect("database"));
+        config.storage = match harness::s3_config("zoll", &moto.endpoint()) {
+            zoll_registry::StorageConfig::S3 { bucket, endpoint, region, access_key_id, secret_access_key, allow_http, .. } => {
+                zoll_registry::StorageConfig::S3 { bucket, endpoint, region, prefix: format!("{name}/"), access_key_id, secret_access_key, allow_http }
+            }
+            other => other,
+        };
+        let server = Server::start_with(config);
+        server.bootstrap();
+        body(&server);
+    }
 }

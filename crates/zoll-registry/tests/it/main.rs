@@ -2,4 +2,5 @@
 //! End-to-end tests of the registry: a real server on a loopback port, real clients.
 
 mod harness;
+mod backends;
 mod clients;
