@@ -2,5 +2,6 @@
 //! End-to-end tests of the registry: a real server on a loopback port, real clients.
 
 mod harness;
+mod admin;
 mod backends;
 mod clients;
