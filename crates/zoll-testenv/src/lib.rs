@@ -215,11 +215,14 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Result<Moto, String> {
-        let exe = find_tool(
-            "moto_server",
-            "ZOLL_MOTO_SERVER",
-            &["/opt/zoll-venv/bin/moto_server"],
-        )?;
+        // The venv .ci/run installs into comes first: a moto elsewhere on PATH may differ.
+        let venv = std::env::var("ZOLL_TOOLS_VENV").unwrap_or_else(|_| "/opt/zoll-venv".to_owned());
+        let in_venv = Path::new(&venv).join("bin/moto_server");
+        let exe = match std::env::var_os("ZOLL_MOTO_SERVER") {
+            Some(p) => PathBuf::from(p),
+            None if in_venv.is_file() => in_venv,
+            None => find_tool("moto_server", "ZOLL_MOTO_SERVER", &[])?,
+        };
         let port = free_port()?;
         let child = Command::new(exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -228,8 +231,18 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start moto_server: {e}"))?;
-        wait_for_port(port, Duration::from_secs(30))?;
-        Ok(Moto { child, port })
+        let mut moto = Moto { child, port };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                return Err(format!("moto_server exited at start: {status}"));
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                return Err(format!("moto_server does not listen on {port} after 30 s"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(moto)
     }
 
     pub fn endpoint(&self) -> String {

@@ -155,7 +155,7 @@ fn podman_pushes_and_pulls(server: &Server) {
 fn oras_pushes_pulls_and_refers(server: &Server) {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("config.json"), "{}").unwrap();
-    let venv = std::env::var("ZOLL_VENV").unwrap_or_else(|_| "/opt/zoll-venv".to_owned());
+    let venv = std::env::var("ZOLL_TOOLS_VENV").unwrap_or_else(|_| "/opt/zoll-venv".to_owned());
     let python = Path::new(&venv).join("bin/python");
     assert!(
         python.exists(),
