@@ -110,21 +110,26 @@ impl Inner {
         self.root.join("uploads").join(id)
     }
 
-    fn remove_stale_tmp(&self, max_age: Duration) {
+    fn remove_stale_tmp(&self, max_age: Duration) -> usize {
         let tmp = self.root.join("tmp");
         let Ok(entries) = fs_err::read_dir(&tmp) else {
-            return;
+            return 0;
         };
         let now = SystemTime::now();
+        let mut removed = 0;
         for entry in entries.flatten() {
             let stale = entry
                 .metadata()
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > max_age);
-            if stale && let Err(e) = fs_err::remove_file(entry.path()) {
-                tracing::warn!("cannot remove a stale temporary blob: {e}");
+            if stale {
+                match fs_err::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) => tracing::warn!("cannot remove a stale temporary blob: {e}"),
+                }
             }
         }
+        removed
     }
 
     /// Open `uploads/<id>/data` (creating it), lock it exclusively and check it is still the
@@ -588,6 +593,11 @@ impl BlobStore for FsStore {
             Ok(found)
         })
         .await
+    }
+
+    async fn remove_stale_temporaries(&self, older_than: Duration) -> Result<usize, Error> {
+        let inner = self.inner.clone();
+        blocking(move || Ok(inner.remove_stale_tmp(older_than))).await
     }
 
     async fn total_bytes(&self) -> Result<u64, Error> {

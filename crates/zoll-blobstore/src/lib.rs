@@ -123,6 +123,18 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Total bytes of committed blobs (computed by listing them).
     async fn total_bytes(&self) -> Result<u64, Error>;
+
+    /// Remove temporary files of writes that never finished (a process killed during a
+    /// monolithic upload) and were last touched more than `older_than` ago; returns how many.
+    /// Backends without such files (S3: an unfinished multipart upload is invisible and expires
+    /// by the bucket's lifecycle rule) keep the default.
+    async fn remove_stale_temporaries(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<usize, Error> {
+        let _ = older_than;
+        Ok(0)
+    }
 }
 
 /// Whether `id` is an acceptable upload id: 1 to 64 characters from `[A-Za-z0-9-]`, so it is

@@ -219,6 +219,10 @@ pub async fn clean_stale_uploads(app: &App) -> Result<usize, Error> {
     let grace = std::time::SystemTime::now()
         .checked_sub(Duration::from_secs(app.config.upload_expiry_seconds))
         .unwrap_or(std::time::UNIX_EPOCH);
+    removed += app
+        .blobs
+        .remove_stale_temporaries(Duration::from_secs(app.config.upload_expiry_seconds))
+        .await?;
     for (id, modified) in app.blobs.list_uploads().await? {
         if app.meta.upload(&id).await?.is_none() && modified < grace {
             app.blobs.abort(&id).await?;
