@@ -29,7 +29,8 @@ pub struct Actor {
     pub remote: String,
 }
 
-const NAME_RULE: &str = "1-64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit";
+const NAME_RULE: &str =
+    "1-64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit";
 const ORG_RULE: &str = "lowercase letters and digits, separated by '.', '_', '__' or dashes (a repository path component)";
 
 /// User, team and robot names.
@@ -38,8 +39,9 @@ pub fn validate_name(what: &'static str, name: &str) -> Result<(), AccountError>
     let ok = !b.is_empty()
         && b.len() <= 64
         && b[0].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-'));
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+        });
     if ok {
         Ok(())
     } else {
@@ -113,21 +115,43 @@ async fn hash(password: String) -> Result<String, AccountError> {
         .map_err(|e| AccountError::Invalid {
             what: "password",
             value: "(hidden)".to_owned(),
-            rule: if e.is_panic() { "hashing panicked" } else { "hashing was cancelled" },
+            rule: if e.is_panic() {
+                "hashing panicked"
+            } else {
+                "hashing was cancelled"
+            },
         })?
         .map_err(AccountError::from)
 }
 
-pub async fn add_user(meta: &Meta, actor: &Actor, name: &str, password: &str, admin: bool) -> Result<(), AccountError> {
+pub async fn add_user(
+    meta: &Meta,
+    actor: &Actor,
+    name: &str,
+    password: &str,
+    admin: bool,
+) -> Result<(), AccountError> {
     validate_name("user name", name)?;
     check_password(password)?;
     let h = hash(password.to_owned()).await?;
     meta.create_user(name, &h, admin).await?;
-    audit(meta, actor, "user-create", &format!("user:{name}"), if admin { "sysadmin" } else { "" }).await;
+    audit(
+        meta,
+        actor,
+        "user-create",
+        &format!("user:{name}"),
+        if admin { "sysadmin" } else { "" },
+    )
+    .await;
     Ok(())
 }
 
-pub async fn set_password(meta: &Meta, actor: &Actor, name: &str, password: &str) -> Result<(), AccountError> {
+pub async fn set_password(
+    meta: &Meta,
+    actor: &Actor,
+    name: &str,
+    password: &str,
+) -> Result<(), AccountError> {
     check_password(password)?;
     let h = hash(password.to_owned()).await?;
     meta.set_password(name, &h).await?;
@@ -135,9 +159,21 @@ pub async fn set_password(meta: &Meta, actor: &Actor, name: &str, password: &str
     Ok(())
 }
 
-pub async fn set_sysadmin(meta: &Meta, actor: &Actor, name: &str, admin: bool) -> Result<(), AccountError> {
+pub async fn set_sysadmin(
+    meta: &Meta,
+    actor: &Actor,
+    name: &str,
+    admin: bool,
+) -> Result<(), AccountError> {
     meta.set_sysadmin(name, admin).await?;
-    audit(meta, actor, "sysadmin-set", &format!("user:{name}"), if admin { "true" } else { "false" }).await;
+    audit(
+        meta,
+        actor,
+        "sysadmin-set",
+        &format!("user:{name}"),
+        if admin { "true" } else { "false" },
+    )
+    .await;
     Ok(())
 }
 
@@ -147,18 +183,42 @@ pub async fn delete_user(meta: &Meta, actor: &Actor, name: &str) -> Result<(), A
     Ok(())
 }
 
-pub async fn create_org(meta: &Meta, actor: &Actor, name: &str, visibility: &str) -> Result<(), AccountError> {
+pub async fn create_org(
+    meta: &Meta,
+    actor: &Actor,
+    name: &str,
+    visibility: &str,
+) -> Result<(), AccountError> {
     validate_org(name)?;
     let v = parse_visibility(visibility)?;
     meta.create_org(name, v.as_str()).await?;
-    audit(meta, actor, "org-create", &format!("org:{name}"), v.as_str()).await;
+    audit(
+        meta,
+        actor,
+        "org-create",
+        &format!("org:{name}"),
+        v.as_str(),
+    )
+    .await;
     Ok(())
 }
 
-pub async fn set_visibility(meta: &Meta, actor: &Actor, name: &str, visibility: &str) -> Result<(), AccountError> {
+pub async fn set_visibility(
+    meta: &Meta,
+    actor: &Actor,
+    name: &str,
+    visibility: &str,
+) -> Result<(), AccountError> {
     let v = parse_visibility(visibility)?;
     meta.set_org_visibility(name, v.as_str()).await?;
-    audit(meta, actor, "org-visibility", &format!("org:{name}"), v.as_str()).await;
+    audit(
+        meta,
+        actor,
+        "org-visibility",
+        &format!("org:{name}"),
+        v.as_str(),
+    )
+    .await;
     Ok(())
 }
 
@@ -168,42 +228,118 @@ pub async fn delete_org(meta: &Meta, actor: &Actor, name: &str) -> Result<(), Ac
     Ok(())
 }
 
-pub async fn set_member(meta: &Meta, actor: &Actor, org: &str, user: &str, role: &str) -> Result<(), AccountError> {
+pub async fn set_member(
+    meta: &Meta,
+    actor: &Actor,
+    org: &str,
+    user: &str,
+    role: &str,
+) -> Result<(), AccountError> {
     let r = parse_role(role)?;
     meta.set_member(org, user, r.as_str()).await?;
-    audit(meta, actor, "member-set", &format!("org:{org}/user:{user}"), r.as_str()).await;
+    audit(
+        meta,
+        actor,
+        "member-set",
+        &format!("org:{org}/user:{user}"),
+        r.as_str(),
+    )
+    .await;
     Ok(())
 }
 
-pub async fn remove_member(meta: &Meta, actor: &Actor, org: &str, user: &str) -> Result<(), AccountError> {
+pub async fn remove_member(
+    meta: &Meta,
+    actor: &Actor,
+    org: &str,
+    user: &str,
+) -> Result<(), AccountError> {
     meta.remove_member(org, user).await?;
-    audit(meta, actor, "member-remove", &format!("org:{org}/user:{user}"), "").await;
+    audit(
+        meta,
+        actor,
+        "member-remove",
+        &format!("org:{org}/user:{user}"),
+        "",
+    )
+    .await;
     Ok(())
 }
 
-pub async fn create_team(meta: &Meta, actor: &Actor, org: &str, team: &str, role: &str) -> Result<(), AccountError> {
+pub async fn create_team(
+    meta: &Meta,
+    actor: &Actor,
+    org: &str,
+    team: &str,
+    role: &str,
+) -> Result<(), AccountError> {
     validate_name("team name", team)?;
     let r = parse_role(role)?;
     meta.create_team(org, team, r.as_str()).await?;
-    audit(meta, actor, "team-create", &format!("org:{org}/team:{team}"), r.as_str()).await;
+    audit(
+        meta,
+        actor,
+        "team-create",
+        &format!("org:{org}/team:{team}"),
+        r.as_str(),
+    )
+    .await;
     Ok(())
 }
 
-pub async fn delete_team(meta: &Meta, actor: &Actor, org: &str, team: &str) -> Result<(), AccountError> {
+pub async fn delete_team(
+    meta: &Meta,
+    actor: &Actor,
+    org: &str,
+    team: &str,
+) -> Result<(), AccountError> {
     meta.delete_team(org, team).await?;
-    audit(meta, actor, "team-delete", &format!("org:{org}/team:{team}"), "").await;
+    audit(
+        meta,
+        actor,
+        "team-delete",
+        &format!("org:{org}/team:{team}"),
+        "",
+    )
+    .await;
     Ok(())
 }
 
-pub async fn add_team_member(meta: &Meta, actor: &Actor, org: &str, team: &str, user: &str) -> Result<(), AccountError> {
+pub async fn add_team_member(
+    meta: &Meta,
+    actor: &Actor,
+    org: &str,
+    team: &str,
+    user: &str,
+) -> Result<(), AccountError> {
     meta.add_team_member(org, team, user).await?;
-    audit(meta, actor, "team-member-add", &format!("org:{org}/team:{team}/user:{user}"), "").await;
+    audit(
+        meta,
+        actor,
+        "team-member-add",
+        &format!("org:{org}/team:{team}/user:{user}"),
+        "",
+    )
+    .await;
     Ok(())
 }
 
-pub async fn remove_team_member(meta: &Meta, actor: &Actor, org: &str, team: &str, user: &str) -> Result<(), AccountError> {
+pub async fn remove_team_member(
+    meta: &Meta,
+    actor: &Actor,
+    org: &str,
+    team: &str,
+    user: &str,
+) -> Result<(), AccountError> {
     meta.remove_team_member(org, team, user).await?;
-    audit(meta, actor, "team-member-remove", &format!("org:{org}/team:{team}/user:{user}"), "").await;
+    audit(
+        meta,
+        actor,
+        "team-member-remove",
+        &format!("org:{org}/team:{team}/user:{user}"),
+        "",
+    )
+    .await;
     Ok(())
 }
 
@@ -301,7 +437,14 @@ pub async fn create_robot(
         .map(|g| format!("{}={}", g.pattern, g.actions.join(",")))
         .collect::<Vec<_>>()
         .join(" ");
-    audit(meta, actor, "robot-create", &format!("robot:{name}"), &detail).await;
+    audit(
+        meta,
+        actor,
+        "robot-create",
+        &format!("robot:{name}"),
+        &detail,
+    )
+    .await;
     Ok(NewRobot {
         name: name.to_owned(),
         username: format!("{}{name}", crate::authn::ROBOT_PREFIX),

@@ -29,8 +29,14 @@ pub fn router() -> Router<Arc<App>> {
         .route("/users/{name}", delete(delete_user))
         .route("/users/{name}/password", put(set_password))
         .route("/orgs", get(list_orgs).post(create_org))
-        .route("/orgs/{org}", get(show_org).patch(update_org).delete(delete_org))
-        .route("/orgs/{org}/members/{user}", put(set_member).delete(remove_member))
+        .route(
+            "/orgs/{org}",
+            get(show_org).patch(update_org).delete(delete_org),
+        )
+        .route(
+            "/orgs/{org}/members/{user}",
+            put(set_member).delete(remove_member),
+        )
         .route("/orgs/{org}/teams", axum::routing::post(create_team))
         .route("/orgs/{org}/teams/{team}", delete(delete_team))
         .route(
@@ -45,9 +51,12 @@ pub fn router() -> Router<Arc<App>> {
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
         match e {
-            AccountError::Invalid { .. } => ApiError::new(Code::Unsupported, e.to_string()).status(StatusCode::BAD_REQUEST),
+            AccountError::Invalid { .. } => {
+                ApiError::new(Code::Unsupported, e.to_string()).status(StatusCode::BAD_REQUEST)
+            }
             AccountError::Meta(zoll_meta::Error::Exists(what)) => {
-                ApiError::new(Code::Denied, format!("{what} already exists")).status(StatusCode::CONFLICT)
+                ApiError::new(Code::Denied, format!("{what} already exists"))
+                    .status(StatusCode::CONFLICT)
             }
             AccountError::Meta(zoll_meta::Error::Missing(what)) => {
                 ApiError::new(Code::NameUnknown, format!("{what} does not exist"))
@@ -91,8 +100,11 @@ async fn caller(app: &App, headers: &HeaderMap, info: &ReqInfo) -> ApiResult<Adm
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::new(Code::Unauthorized, "the admin API needs Basic credentials or a client certificate")
-        .header(axum::http::header::WWW_AUTHENTICATE, "Basic realm=\"zoll\"")
+    ApiError::new(
+        Code::Unauthorized,
+        "the admin API needs Basic credentials or a client certificate",
+    )
+    .header(axum::http::header::WWW_AUTHENTICATE, "Basic realm=\"zoll\"")
 }
 
 fn denied(what: &str) -> ApiError {
@@ -109,7 +121,10 @@ fn require_sysadmin(c: &AdminCaller, what: &str) -> ApiResult<()> {
 
 async fn require_org_op(app: &App, c: &AdminCaller, org: &str, op: Op) -> ApiResult<()> {
     let Some(ctx) = authn::org_context(app, &c.principal, org).await? else {
-        return Err(ApiError::new(Code::NameUnknown, format!("organisation {org} does not exist")));
+        return Err(ApiError::new(
+            Code::NameUnknown,
+            format!("organisation {org} does not exist"),
+        ));
     };
     if zoll_auth::allowed(&c.principal, op, None, Some(&ctx)) {
         Ok(())
@@ -133,7 +148,6 @@ fn done(r: ApiResult<serde_json::Value>, status: StatusCode) -> Response {
         Err(e) => e.into_response(),
     }
 }
-
 
 #[derive(Deserialize)]
 struct SetupBody {
@@ -184,7 +198,12 @@ async fn list_users(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqIn
     done(r, StatusCode::OK)
 }
 
-async fn add_user(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Json(b): Json<NewUser>) -> Response {
+async fn add_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Json(b): Json<NewUser>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         require_sysadmin(&c, "create users")?;
@@ -195,7 +214,12 @@ async fn add_user(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo
     done(r, StatusCode::CREATED)
 }
 
-async fn delete_user(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Path(name): Path<String>) -> Response {
+async fn delete_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Path(name): Path<String>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         require_sysadmin(&c, "delete users")?;
@@ -261,7 +285,12 @@ async fn list_orgs(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInf
     done(r, StatusCode::OK)
 }
 
-async fn create_org(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Json(b): Json<NewOrg>) -> Response {
+async fn create_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Json(b): Json<NewOrg>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         if !zoll_auth::allowed(&c.principal, Op::CreateOrg, None, None) {
@@ -274,7 +303,12 @@ async fn create_org(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqIn
     done(r, StatusCode::CREATED)
 }
 
-async fn show_org(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Path(org): Path<String>) -> Response {
+async fn show_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Path(org): Path<String>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         require_org_op(&app, &c, &org, Op::ManageMembers).await?;
@@ -314,7 +348,12 @@ async fn update_org(
     done(r, StatusCode::OK)
 }
 
-async fn delete_org(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Path(org): Path<String>) -> Response {
+async fn delete_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Path(org): Path<String>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         require_sysadmin(&c, "delete organisations")?;
@@ -456,18 +495,35 @@ async fn list_robots(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqI
     done(r, StatusCode::OK)
 }
 
-async fn create_robot(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Json(b): Json<NewRobotBody>) -> Response {
+async fn create_robot(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Json(b): Json<NewRobotBody>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         require_sysadmin(&c, "create robots")?;
-        let robot = accounts::create_robot(&app.meta, &c.actor, &b.name, &b.grants, b.expires_in_seconds).await?;
+        let robot = accounts::create_robot(
+            &app.meta,
+            &c.actor,
+            &b.name,
+            &b.grants,
+            b.expires_in_seconds,
+        )
+        .await?;
         Ok(json!(robot))
     }
     .await;
     done(r, StatusCode::CREATED)
 }
 
-async fn delete_robot(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo, Path(name): Path<String>) -> Response {
+async fn delete_robot(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Path(name): Path<String>,
+) -> Response {
     let c = admin_caller!(app, headers, info);
     let r = async {
         require_sysadmin(&c, "delete robots")?;

@@ -106,7 +106,12 @@ pub fn realm(app: &App, headers: &HeaderMap) -> String {
 }
 
 /// 401 with a Bearer challenge for `scope` (e.g. `repository:org/app:pull`).
-pub fn challenge(app: &App, headers: &HeaderMap, scope: Option<&str>, error: Option<&str>) -> ApiError {
+pub fn challenge(
+    app: &App,
+    headers: &HeaderMap,
+    scope: Option<&str>,
+    error: Option<&str>,
+) -> ApiError {
     let mut value = format!(
         "Bearer realm=\"{}\",service=\"{}\"",
         realm(app, headers),
@@ -190,14 +195,18 @@ fn cache_key(user: &str, secret: &str) -> [u8; 32] {
 }
 
 /// Check a user's password or a robot's secret. `None` when wrong (the caller audits it).
-pub async fn verify_credentials(app: &App, user: &str, secret: &str) -> ApiResult<Option<Principal>> {
+pub async fn verify_credentials(
+    app: &App,
+    user: &str,
+    secret: &str,
+) -> ApiResult<Option<Principal>> {
     let key = cache_key(user, secret);
     let ttl = Duration::from_secs(app.config.credential_cache_seconds);
-    let cached = app
-        .credential_cache
-        .lock()
-        .ok()
-        .and_then(|c| c.get(&key).filter(|(_, t)| t.elapsed() < ttl).map(|(n, _)| n.clone()));
+    let cached = app.credential_cache.lock().ok().and_then(|c| {
+        c.get(&key)
+            .filter(|(_, t)| t.elapsed() < ttl)
+            .map(|(n, _)| n.clone())
+    });
     if cached.is_some() {
         return principal_for(app, user).await;
     }
@@ -295,7 +304,11 @@ pub(crate) async fn audit_login_failed(app: &App, user: &str, remote: &str) {
 
 /// The organisation context of `repository` for `principal`. `None` when the organisation does
 /// not exist.
-pub async fn org_context(app: &App, principal: &Principal, repository: &str) -> ApiResult<Option<OrgContext>> {
+pub async fn org_context(
+    app: &App,
+    principal: &Principal,
+    repository: &str,
+) -> ApiResult<Option<OrgContext>> {
     let org = zoll_auth::organisation_of(repository);
     let Some(row) = app.meta.org(org).await? else {
         return Ok(None);
@@ -353,7 +366,12 @@ pub async fn require(
     }
     let scope = format!("repository:{repository}:{}", action_of(op));
     match caller {
-        Caller::Token(_) => Err(challenge(app, headers, Some(&scope), Some("insufficient_scope"))),
+        Caller::Token(_) => Err(challenge(
+            app,
+            headers,
+            Some(&scope),
+            Some("insufficient_scope"),
+        )),
         c if c.is_anonymous() => Err(challenge(app, headers, Some(&scope), None)),
         _ => Err(ApiError::new(
             Code::Denied,

@@ -247,6 +247,17 @@ fn link_next(path: &str, n: i64, last: &str) -> String {
 
 async fn catalog(ctx: &Ctx) -> ApiResult<Response> {
     authn::require_authenticated(&ctx.app, &ctx.headers, &ctx.caller)?;
+    // A token names the repositories it was granted; for the catalog, judge its subject by the
+    // roles it holds now (a `registry:catalog:*` token names no repository).
+    let caller = match &ctx.caller {
+        Caller::Token(claims) if !claims.sub.is_empty() => {
+            match authn::principal_for(&ctx.app, &claims.sub).await? {
+                Some(p) => Caller::Principal(p),
+                None => ctx.caller.clone(),
+            }
+        }
+        other => other.clone(),
+    };
     let n = page_size(ctx, 1000)?;
     let mut last = ctx.param("last").map(str::to_owned);
     let mut visible: Vec<String> = Vec::new();
@@ -263,7 +274,7 @@ async fn catalog(ctx: &Ctx) -> ApiResult<Response> {
             break;
         }
         for repo in &batch {
-            if authn::may(&ctx.app, &ctx.caller, repo, Op::Pull).await? {
+            if authn::may(&ctx.app, &caller, repo, Op::Pull).await? {
                 if i64::try_from(visible.len()).unwrap_or(i64::MAX) >= n {
                     more = true;
                     break 'outer;
@@ -413,8 +424,11 @@ struct Parsed {
 /// Validate a manifest's shape. The `Content-Type` names the type; a `mediaType` field in the
 /// body must agree with it.
 fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> ApiResult<Parsed> {
-    let doc: ManifestDoc = serde_json::from_slice(bytes)
-        .map_err(|e| invalid(format!("manifest is not valid JSON of the expected shape: {e}")))?;
+    let doc: ManifestDoc = serde_json::from_slice(bytes).map_err(|e| {
+        invalid(format!(
+            "manifest is not valid JSON of the expected shape: {e}"
+        ))
+    })?;
     let content_type = content_type
         .map(|c| c.split(';').next().unwrap_or(c).trim().to_owned())
         .filter(|c| !c.is_empty() && c != "application/json" && c != "application/octet-stream");
@@ -434,8 +448,7 @@ fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> ApiResult<Parsed>
     }
     let mut blobs = Vec::new();
     let mut children = Vec::new();
-    let artifact_type;
-    match media_type.as_str() {
+    let artifact_type = match media_type.as_str() {
         OCI_MANIFEST | DOCKER_MANIFEST => {
             let config = doc
                 .config
@@ -456,10 +469,9 @@ fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> ApiResult<Parsed>
                 return Err(invalid("image manifest with a manifests list"));
             }
             // The referrers API reports config.mediaType when artifactType is absent.
-            artifact_type = doc
-                .artifact_type
+            doc.artifact_type
                 .clone()
-                .or_else(|| Some(config.media_type.clone()));
+                .or_else(|| Some(config.media_type.clone()))
         }
         OCI_INDEX | DOCKER_LIST => {
             let manifests = doc
@@ -472,12 +484,12 @@ fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> ApiResult<Parsed>
             if doc.config.is_some() || doc.layers.is_some() {
                 return Err(invalid("index with config or layers"));
             }
-            artifact_type = doc.artifact_type.clone();
+            doc.artifact_type.clone()
         }
         other => {
             return Err(invalid(format!("unsupported manifest media type {other}")));
         }
-    }
+    };
     let subject = doc
         .subject
         .as_ref()
@@ -508,12 +520,10 @@ async fn put_manifest(ctx: &Ctx, name: &str, reference: &str, body: Body) -> Api
                 format!("invalid digest {reference:?}"),
             ));
         }
+        // The spec's error codes table has no code for an invalid tag (TAG_INVALID is not in
+        // it, and a JSON error body MUST use one of its codes).
         Err(false) => {
-            return Err(ApiError::new(
-                Code::TagInvalid,
-                format!("invalid tag {reference:?}"),
-            )
-            .status(StatusCode::BAD_REQUEST));
+            return Err(invalid(format!("invalid tag {reference:?}")));
         }
     };
     let max = ctx.app.config.max_manifest_bytes;
@@ -558,9 +568,17 @@ async fn put_manifest(ctx: &Ctx, name: &str, reference: &str, body: Body) -> Api
         .detail(json!({"missing": list})));
     }
     ensure_org(ctx, name).await?;
-    let mut references: Vec<(Digest, RefKind)> =
-        parsed.blobs.iter().map(|d| (d.clone(), RefKind::Blob)).collect();
-    references.extend(parsed.children.iter().map(|d| (d.clone(), RefKind::Manifest)));
+    let mut references: Vec<(Digest, RefKind)> = parsed
+        .blobs
+        .iter()
+        .map(|d| (d.clone(), RefKind::Blob))
+        .collect();
+    references.extend(
+        parsed
+            .children
+            .iter()
+            .map(|d| (d.clone(), RefKind::Manifest)),
+    );
     let tag = match &reference {
         Reference::Tag(t) => Some(t.as_str()),
         Reference::Digest(_) => None,
@@ -750,12 +768,18 @@ async fn get_blob(ctx: &Ctx, name: &str, digest: &str) -> ApiResult<Response> {
     let size = ctx.app.meta.linked_blob(name, &d).await?.ok_or_else(|| {
         ApiError::new(Code::BlobUnknown, format!("blob {d} is unknown in {name}"))
     })?;
+    // RFC 9110 §14.2: a Range in a unit other than bytes is ignored. An unsatisfiable one is 416
+    // with the complete length and no error document: no code of the spec's table describes it.
     let range = match ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(r) => Some(parse_range(r, size).map_err(|()| {
-            ApiError::new(Code::RangeInvalid, format!("range {r:?} is not satisfiable"))
-                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-        })?),
-        None => None,
+        Some(r) if r.trim_start().starts_with("bytes=") => match parse_range(r, size) {
+            Ok(range) => Some(range),
+            Err(()) => {
+                let mut resp = empty(StatusCode::RANGE_NOT_SATISFIABLE);
+                set(&mut resp, header::CONTENT_RANGE, &format!("bytes */{size}"));
+                return Ok(resp);
+            }
+        },
+        _ => None,
     };
     let (status, len) = match &range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
@@ -804,7 +828,11 @@ async fn delete_blob(ctx: &Ctx, name: &str, digest: &str) -> ApiResult<Response>
 
 fn blob_created(name: &str, d: &Digest) -> Response {
     let mut resp = empty(StatusCode::CREATED);
-    set(&mut resp, header::LOCATION, &format!("/v2/{name}/blobs/{d}"));
+    set(
+        &mut resp,
+        header::LOCATION,
+        &format!("/v2/{name}/blobs/{d}"),
+    );
     set(&mut resp, DOCKER_CONTENT_DIGEST, &d.to_string());
     resp
 }
@@ -910,9 +938,7 @@ async fn patch_upload(ctx: &Ctx, name: &str, id: &str, body: Body) -> ApiResult<
             if start != current || content_length(&ctx.headers).is_some_and(|l| l != chunk) {
                 return Err(ApiError::new(
                     Code::BlobUploadInvalid,
-                    format!(
-                        "chunk {start}-{end} does not continue the upload at {current} bytes"
-                    ),
+                    format!("chunk {start}-{end} does not continue the upload at {current} bytes"),
                 )
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
                 .header(RANGE, format!("0-{}", current.saturating_sub(1))));
@@ -930,7 +956,12 @@ async fn finish_upload(ctx: &Ctx, name: &str, id: &str, body: Body) -> ApiResult
     let upload = load_upload(ctx, name, id).await?;
     let d = ctx
         .param("digest")
-        .ok_or_else(|| ApiError::new(Code::DigestInvalid, "the digest query parameter is required"))
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::DigestInvalid,
+                "the digest query parameter is required",
+            )
+        })
         .and_then(parse_digest)?;
     if let Some((start, _)) = content_range(&ctx.headers)? {
         let current = ctx.app.blobs.upload_size(id).await?;
@@ -972,6 +1003,18 @@ async fn cancel_upload(ctx: &Ctx, name: &str, id: &str) -> ApiResult<Response> {
     ctx.app.blobs.abort(id).await?;
     ctx.app.meta.delete_upload(id).await?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// Validate a manifest as `PUT /v2/<name>/manifests/<ref>` does before any lookup: `Ok` with the
+/// digests it references (blobs, then child manifests), or the `MANIFEST_INVALID` message. Public
+/// for the fuzz target.
+pub fn check_manifest(
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> Result<(Vec<Digest>, Vec<Digest>), String> {
+    parse_manifest(content_type, bytes)
+        .map(|p| (p.blobs, p.children))
+        .map_err(|e| e.message)
 }
 
 #[cfg(test)]

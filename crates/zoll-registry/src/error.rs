@@ -5,8 +5,9 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// The error codes of OCI distribution 1.1 (section "Error Codes"), plus the ones Docker's
-/// registry adds that clients understand.
+/// The error codes of OCI distribution 1.1 (section "Error Codes"), plus `UNKNOWN` for server
+/// failures (5xx). A 4xx JSON body MUST use a code of the spec's table, so Docker's extra codes
+/// (`RANGE_INVALID`, `TAG_INVALID`) are deliberately absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     BlobUnknown,
@@ -23,8 +24,6 @@ pub enum Code {
     Denied,
     Unsupported,
     TooManyRequests,
-    RangeInvalid,
-    TagInvalid,
     Unknown,
 }
 
@@ -45,8 +44,6 @@ impl Code {
             Code::Denied => "DENIED",
             Code::Unsupported => "UNSUPPORTED",
             Code::TooManyRequests => "TOOMANYREQUESTS",
-            Code::RangeInvalid => "RANGE_INVALID",
-            Code::TagInvalid => "TAG_INVALID",
             Code::Unknown => "UNKNOWN",
         }
     }
@@ -61,7 +58,6 @@ impl Code {
             Code::Denied => StatusCode::FORBIDDEN,
             Code::Unsupported => StatusCode::METHOD_NOT_ALLOWED,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Code::RangeInvalid => StatusCode::RANGE_NOT_SATISFIABLE,
             Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -120,7 +116,10 @@ impl IntoResponse for ApiError {
         let body = json!({"errors": [entry]}).to_string();
         let mut resp = (self.status, body).into_response();
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.append(name, v);

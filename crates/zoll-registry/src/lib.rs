@@ -108,7 +108,9 @@ pub async fn open_stores(config: &Config) -> Result<(Meta, Arc<dyn BlobStore>), 
     let meta = Meta::connect(&config.database_url()).await?;
     let blobs: Arc<dyn BlobStore> = match &config.storage {
         StorageConfig::Fs { path } => {
-            let root = path.clone().unwrap_or_else(|| config.data_dir.join("blobs"));
+            let root = path
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("blobs"));
             Arc::new(zoll_blobstore::FsStore::open(&root)?)
         }
         StorageConfig::S3 {
@@ -137,7 +139,9 @@ impl App {
     pub async fn new(config: Config) -> Result<Arc<App>, Error> {
         let (meta, blobs) = open_stores(&config).await?;
         let candidate = TokenKey::generate().to_pkcs8_pem()?;
-        let pem = meta.setting_or_insert(TOKEN_KEY_SETTING, &candidate).await?;
+        let pem = meta
+            .setting_or_insert(TOKEN_KEY_SETTING, &candidate)
+            .await?;
         let key = TokenKey::from_pkcs8_pem(&pem)?;
         let issuer = TokenIssuer::new(
             key,

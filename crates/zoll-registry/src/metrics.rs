@@ -10,7 +10,9 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 use crate::App;
 
@@ -30,28 +32,44 @@ impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("zoll_http_requests_total", "HTTP requests by route, method and status"),
+            Opts::new(
+                "zoll_http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
             &["route", "method", "status"],
         )?;
         let bytes_in = IntCounterVec::new(
-            Opts::new("zoll_http_request_bytes_total", "request body bytes received, by route"),
+            Opts::new(
+                "zoll_http_request_bytes_total",
+                "request body bytes received, by route",
+            ),
             &["route"],
         )?;
         let bytes_out = IntCounterVec::new(
-            Opts::new("zoll_http_response_bytes_total", "response body bytes sent, by route"),
+            Opts::new(
+                "zoll_http_response_bytes_total",
+                "response body bytes sent, by route",
+            ),
             &["route"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("zoll_http_request_duration_seconds", "time to response headers, by route")
-                .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]),
+            HistogramOpts::new(
+                "zoll_http_request_duration_seconds",
+                "time to response headers, by route",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]),
             &["route"],
         )?;
         let uploads = HistogramVec::new(
-            HistogramOpts::new("zoll_blob_upload_duration_seconds", "blob upload duration, from start to commit")
-                .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, 600.0]),
+            HistogramOpts::new(
+                "zoll_blob_upload_duration_seconds",
+                "blob upload duration, from start to commit",
+            )
+            .buckets(vec![0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, 600.0]),
             &["size"],
         )?;
-        let storage_bytes = IntGauge::new("zoll_storage_bytes", "bytes of blobs known to the registry")?;
+        let storage_bytes =
+            IntGauge::new("zoll_storage_bytes", "bytes of blobs known to the registry")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(bytes_in.clone()))?;
         registry.register(Box::new(bytes_out.clone()))?;
@@ -152,9 +170,5 @@ pub async fn render(State(app): State<Arc<App>>) -> Response {
     if let Err(e) = TextEncoder::new().encode(&families, &mut buf) {
         return crate::error::ApiError::internal("encode metrics", e).into_response();
     }
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        buf,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], buf).into_response()
 }

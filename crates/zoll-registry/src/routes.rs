@@ -123,7 +123,7 @@ pub fn is_valid_tag(tag: &str) -> bool {
 }
 
 /// Parse a reference; `Err` carries whether it looked like a digest (DIGEST_INVALID) or a tag
-/// (TAG_INVALID / MANIFEST_INVALID).
+/// (MANIFEST_INVALID on push, MANIFEST_UNKNOWN on pull and delete).
 pub fn parse_reference(s: &str) -> Result<Reference, bool> {
     if s.contains(':') {
         return s.parse::<Digest>().map(Reference::Digest).map_err(|_| true);

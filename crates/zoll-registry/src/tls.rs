@@ -52,13 +52,17 @@ pub fn load(cfg: &TlsConfig) -> Result<Arc<ServerConfig>, Error> {
             let mut roots = RootCertStore::empty();
             for c in rustls_pemfile::certs(&mut read_pem(ca)?.as_slice()) {
                 let c = c.map_err(|e| tls_err(ca, "invalid CA PEM", e))?;
-                roots.add(c).map_err(|e| tls_err(ca, "unusable CA certificate in", e))?;
+                roots
+                    .add(c)
+                    .map_err(|e| tls_err(ca, "unusable CA certificate in", e))?;
             }
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .allow_unauthenticated()
-                    .build()
-                    .map_err(|e| tls_err(ca, "cannot use client CA", e))?;
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| tls_err(ca, "cannot use client CA", e))?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
@@ -143,14 +147,15 @@ pub async fn serve_tls(
         let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         let watch = graceful.watcher();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, %addr, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => return,
-            };
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, %addr, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
             let cert = tls
                 .get_ref()
                 .1
@@ -158,14 +163,16 @@ pub async fn serve_tls(
                 .and_then(|c| c.first())
                 .and_then(|c| common_name(c.as_ref()))
                 .map(|common_name| ClientCert { common_name });
-            let svc = router.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(addr));
-                if let Some(c) = &cert {
-                    req.extensions_mut().insert(c.clone());
-                }
-                req
-            });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(svc));
+            let svc =
+                router.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(addr));
+                    if let Some(c) = &cert {
+                        req.extensions_mut().insert(c.clone());
+                    }
+                    req
+                });
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(svc));
             if let Err(e) = watch.watch(conn.into_owned()).await {
                 tracing::debug!(error = %e, %addr, "connection ended with an error");
             }

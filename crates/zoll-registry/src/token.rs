@@ -104,7 +104,10 @@ async fn issue(
     {
         return Err(ApiError::new(
             Code::Denied,
-            format!("this registry issues tokens for service {:?}, not {s:?}", app.config.service),
+            format!(
+                "this registry issues tokens for service {:?}, not {s:?}",
+                app.config.service
+            ),
         )
         .status(StatusCode::BAD_REQUEST));
     }
@@ -116,13 +119,20 @@ async fn issue(
             }
             None => {
                 authn::audit_login_failed(app, &user, remote).await;
-                return Err(ApiError::new(Code::Unauthorized, "invalid username or password")
-                    .header(header::WWW_AUTHENTICATE, "Basic realm=\"zoll\""));
+                return Err(
+                    ApiError::new(Code::Unauthorized, "invalid username or password")
+                        .header(header::WWW_AUTHENTICATE, "Basic realm=\"zoll\""),
+                );
             }
         },
         (None, Some(cert)) => authn::principal_for(app, &cert.common_name)
             .await?
-            .ok_or_else(|| ApiError::new(Code::Unauthorized, "the client certificate names no active account"))?,
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::Unauthorized,
+                    "the client certificate names no active account",
+                )
+            })?,
         (None, None) => Principal::Anonymous,
     };
     let requested = zoll_auth::parse_scopes(scopes)

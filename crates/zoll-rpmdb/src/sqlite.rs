@@ -156,7 +156,9 @@ mod tests {
             )
             .unwrap();
         }
-        conn.serialize(rusqlite::DatabaseName::Main).unwrap().to_vec()
+        conn.serialize(rusqlite::DatabaseName::Main)
+            .unwrap()
+            .to_vec()
     }
 
     const SCHEMA: &str =

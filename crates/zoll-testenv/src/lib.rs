@@ -173,7 +173,15 @@ impl Postgres {
     /// Create another database and return its URL.
     pub fn create_database(&self, name: &str) -> Result<String, String> {
         let out = Command::new(self.bin.join("createdb"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                name,
+            ])
             .output()
             .map_err(|e| e.to_string())?;
         if !out.status.success() {

@@ -99,7 +99,12 @@ pub(crate) struct ServerLocation {
     #[arg(long, value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
     /// Metadata database URL: sqlite://PATH or postgres://USER:PASS@HOST/DB.
-    #[arg(long, value_name = "URL", env = "ZOLL_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ZOLL_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub(crate) database: Option<String>,
 }
 
@@ -151,7 +156,12 @@ pub(crate) enum RegistryCommand {
 #[derive(Debug, Args)]
 pub(crate) struct PasswordArgs {
     /// The password (visible in the process list: prefer --password-file or ZOLL_PASSWORD).
-    #[arg(long, env = "ZOLL_PASSWORD", hide_env_values = true, conflicts_with = "password_file")]
+    #[arg(
+        long,
+        env = "ZOLL_PASSWORD",
+        hide_env_values = true,
+        conflicts_with = "password_file"
+    )]
     pub(crate) password: Option<String>,
     /// Read the password from the first line of FILE.
     #[arg(long, value_name = "FILE")]
@@ -228,9 +238,17 @@ pub(crate) enum TeamCommand {
     /// Delete a team.
     Delete { org: String, team: String },
     /// Add a user to a team.
-    Add { org: String, team: String, user: String },
+    Add {
+        org: String,
+        team: String,
+        user: String,
+    },
     /// Remove a user from a team.
-    Remove { org: String, team: String, user: String },
+    Remove {
+        org: String,
+        team: String,
+        user: String,
+    },
     /// List an organisation's teams and their members.
     List { org: String },
 }

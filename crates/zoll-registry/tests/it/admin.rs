@@ -16,7 +16,14 @@ struct Recorder<'a> {
 
 impl Recorder<'_> {
     /// Call `method` on `/api/v1` + `path` (template `tpl`), as `user`, and record the exchange.
-    fn call(&mut self, user: (&str, &str), method: &str, tpl: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    fn call(
+        &mut self,
+        user: (&str, &str),
+        method: &str,
+        tpl: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = self.server.url(&format!("/api/v1{path}"));
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.http.request(m, url).basic_auth(user.0, Some(user.1));
@@ -26,7 +33,8 @@ impl Recorder<'_> {
         let resp = req.send().unwrap();
         let status = resp.status().as_u16();
         let body: Value = resp.json().unwrap_or(Value::Null);
-        self.log.push(json!({"method": method, "path": tpl, "status": status, "body": body}));
+        self.log
+            .push(json!({"method": method, "path": tpl, "status": status, "body": body}));
         (status, body)
     }
 }
@@ -42,38 +50,190 @@ fn admin_api_matches_its_openapi_document() {
     let admin = (ADMIN, ADMIN_PASSWORD);
     let bob = ("bob", "bob-password-1");
 
-    assert_eq!(r.call(admin, "POST", "/users", "/users", Some(json!({"name": "bob", "password": bob.1}))).0, 201);
-    assert_eq!(r.call(admin, "POST", "/users", "/users", Some(json!({"name": "bob", "password": bob.1}))).0, 409);
-    assert_eq!(r.call(admin, "POST", "/users", "/users", Some(json!({"name": "Bad Name", "password": "12345678"}))).0, 400);
+    assert_eq!(
+        r.call(
+            admin,
+            "POST",
+            "/users",
+            "/users",
+            Some(json!({"name": "bob", "password": bob.1}))
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        r.call(
+            admin,
+            "POST",
+            "/users",
+            "/users",
+            Some(json!({"name": "bob", "password": bob.1}))
+        )
+        .0,
+        409
+    );
+    assert_eq!(
+        r.call(
+            admin,
+            "POST",
+            "/users",
+            "/users",
+            Some(json!({"name": "Bad Name", "password": "12345678"}))
+        )
+        .0,
+        400
+    );
     let (s, users) = r.call(admin, "GET", "/users", "/users", None);
     assert_eq!(s, 200);
     assert_eq!(users.as_array().unwrap().len(), 2);
-    assert!(!users.to_string().contains("argon2"), "password hashes leak: {users}");
+    assert!(
+        !users.to_string().contains("argon2"),
+        "password hashes leak: {users}"
+    );
     assert_eq!(r.call(bob, "GET", "/users", "/users", None).0, 403);
-    assert_eq!(r.call(("bob", "wrong-password"), "GET", "/users", "/users", None).0, 401);
-    assert_eq!(r.call(bob, "PUT", "/users/{name}/password", "/users/bob/password", Some(json!({"password": "bob-password-2"}))).0, 200);
+    assert_eq!(
+        r.call(("bob", "wrong-password"), "GET", "/users", "/users", None)
+            .0,
+        401
+    );
+    assert_eq!(
+        r.call(
+            bob,
+            "PUT",
+            "/users/{name}/password",
+            "/users/bob/password",
+            Some(json!({"password": "bob-password-2"}))
+        )
+        .0,
+        200
+    );
     let bob = ("bob", "bob-password-2");
-    assert_eq!(r.call(bob, "PUT", "/users/{name}/password", "/users/admin/password", Some(json!({"password": "xxxxxxxxxx"}))).0, 403);
+    assert_eq!(
+        r.call(
+            bob,
+            "PUT",
+            "/users/{name}/password",
+            "/users/admin/password",
+            Some(json!({"password": "xxxxxxxxxx"}))
+        )
+        .0,
+        403
+    );
 
-    assert_eq!(r.call(admin, "POST", "/orgs", "/orgs", Some(json!({"name": "web", "visibility": "private"}))).0, 201);
-    assert_eq!(r.call(bob, "POST", "/orgs", "/orgs", Some(json!({"name": "bobs"}))).0, 403);
+    assert_eq!(
+        r.call(
+            admin,
+            "POST",
+            "/orgs",
+            "/orgs",
+            Some(json!({"name": "web", "visibility": "private"}))
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        r.call(bob, "POST", "/orgs", "/orgs", Some(json!({"name": "bobs"})))
+            .0,
+        403
+    );
     assert_eq!(r.call(bob, "GET", "/orgs/{org}", "/orgs/web", None).0, 403);
-    assert_eq!(r.call(admin, "PUT", "/orgs/{org}/members/{user}", "/orgs/web/members/bob", Some(json!({"role": "admin"}))).0, 200);
-    assert_eq!(r.call(admin, "PUT", "/orgs/{org}/members/{user}", "/orgs/web/members/bob", Some(json!({"role": "emperor"}))).0, 400);
+    assert_eq!(
+        r.call(
+            admin,
+            "PUT",
+            "/orgs/{org}/members/{user}",
+            "/orgs/web/members/bob",
+            Some(json!({"role": "admin"}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        r.call(
+            admin,
+            "PUT",
+            "/orgs/{org}/members/{user}",
+            "/orgs/web/members/bob",
+            Some(json!({"role": "emperor"}))
+        )
+        .0,
+        400
+    );
     // bob, now organisation admin, manages the organisation but not the registry.
-    assert_eq!(r.call(bob, "POST", "/orgs/{org}/teams", "/orgs/web/teams", Some(json!({"name": "ci", "role": "developer"}))).0, 201);
-    assert_eq!(r.call(bob, "PUT", "/orgs/{org}/teams/{team}/members/{user}", "/orgs/web/teams/ci/members/bob", None).0, 200);
+    assert_eq!(
+        r.call(
+            bob,
+            "POST",
+            "/orgs/{org}/teams",
+            "/orgs/web/teams",
+            Some(json!({"name": "ci", "role": "developer"}))
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        r.call(
+            bob,
+            "PUT",
+            "/orgs/{org}/teams/{team}/members/{user}",
+            "/orgs/web/teams/ci/members/bob",
+            None
+        )
+        .0,
+        200
+    );
     let (s, org) = r.call(bob, "GET", "/orgs/{org}", "/orgs/web", None);
     assert_eq!(s, 200);
     assert_eq!(org["teams"][0]["members"][0], "bob");
-    assert_eq!(r.call(bob, "PATCH", "/orgs/{org}", "/orgs/web", Some(json!({"visibility": "public"}))).0, 200);
+    assert_eq!(
+        r.call(
+            bob,
+            "PATCH",
+            "/orgs/{org}",
+            "/orgs/web",
+            Some(json!({"visibility": "public"}))
+        )
+        .0,
+        200
+    );
     let (s, orgs) = r.call(bob, "GET", "/orgs", "/orgs", None);
     assert_eq!(s, 200);
-    let names: Vec<&str> = orgs.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"web") && names.contains(&"pub") && !names.contains(&"acme"), "{names:?}");
-    assert_eq!(r.call(bob, "DELETE", "/orgs/{org}/teams/{team}/members/{user}", "/orgs/web/teams/ci/members/bob", None).0, 200);
-    assert_eq!(r.call(bob, "DELETE", "/orgs/{org}/teams/{team}", "/orgs/web/teams/ci", None).0, 200);
-    assert_eq!(r.call(bob, "DELETE", "/orgs/{org}", "/orgs/web", None).0, 403);
+    let names: Vec<&str> = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"web") && names.contains(&"pub") && !names.contains(&"acme"),
+        "{names:?}"
+    );
+    assert_eq!(
+        r.call(
+            bob,
+            "DELETE",
+            "/orgs/{org}/teams/{team}/members/{user}",
+            "/orgs/web/teams/ci/members/bob",
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        r.call(
+            bob,
+            "DELETE",
+            "/orgs/{org}/teams/{team}",
+            "/orgs/web/teams/ci",
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        r.call(bob, "DELETE", "/orgs/{org}", "/orgs/web", None).0,
+        403
+    );
 
     let (s, robot) = r.call(
         admin,
@@ -95,22 +255,75 @@ fn admin_api_matches_its_openapi_document() {
         .send()
         .unwrap();
     assert_eq!(v2.status(), 200);
-    assert_eq!(r.call(("robot+ci", &secret), "GET", "/users", "/users", None).0, 403);
-    assert_eq!(r.call(admin, "DELETE", "/robots/{name}", "/robots/ci", None).0, 200);
-    assert_eq!(r.call(admin, "DELETE", "/robots/{name}", "/robots/ci", None).0, 404);
+    assert_eq!(
+        r.call(("robot+ci", &secret), "GET", "/users", "/users", None)
+            .0,
+        403
+    );
+    assert_eq!(
+        r.call(admin, "DELETE", "/robots/{name}", "/robots/ci", None)
+            .0,
+        200
+    );
+    assert_eq!(
+        r.call(admin, "DELETE", "/robots/{name}", "/robots/ci", None)
+            .0,
+        404
+    );
 
-    assert_eq!(r.call(admin, "DELETE", "/orgs/{org}/members/{user}", "/orgs/web/members/bob", None).0, 200);
-    assert_eq!(r.call(admin, "DELETE", "/orgs/{org}", "/orgs/web", None).0, 200);
+    assert_eq!(
+        r.call(
+            admin,
+            "DELETE",
+            "/orgs/{org}/members/{user}",
+            "/orgs/web/members/bob",
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        r.call(admin, "DELETE", "/orgs/{org}", "/orgs/web", None).0,
+        200
+    );
     let (s, audit) = r.call(admin, "GET", "/audit", "/audit?limit=500", None);
     assert_eq!(s, 200);
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for want in ["user-create", "password-set", "org-create", "member-set", "team-create", "team-member-add", "org-visibility", "robot-create", "robot-delete", "member-remove", "org-delete", "login-failed"] {
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "user-create",
+        "password-set",
+        "org-create",
+        "member-set",
+        "team-create",
+        "team-member-add",
+        "org-visibility",
+        "robot-create",
+        "robot-delete",
+        "member-remove",
+        "org-delete",
+        "login-failed",
+    ] {
         assert!(actions.contains(&want), "audit lacks {want}: {actions:?}");
     }
     let (s, failed) = r.call(admin, "GET", "/audit", "/audit?action=login-failed", None);
     assert_eq!(s, 200);
-    assert!(failed.as_array().unwrap().iter().all(|e| e["action"] == "login-failed" && e["remote"] == "127.0.0.1"));
-    assert_eq!(r.call(admin, "DELETE", "/users/{name}", "/users/bob", None).0, 200);
+    assert!(
+        failed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] == "login-failed" && e["remote"] == "127.0.0.1")
+    );
+    assert_eq!(
+        r.call(admin, "DELETE", "/users/{name}", "/users/bob", None)
+            .0,
+        200
+    );
 
     // Validate every exchange against the document.
     let recordings = tempfile::NamedTempFile::new().unwrap();
@@ -132,25 +345,50 @@ fn setup_token_creates_the_first_administrator_once() {
     let mut config = zoll_registry::Config::default();
     config.data_dir = dir.path().join("data");
     let server = Server::start_with(config);
-    let token = server.runtime.block_on(server.app.setup_token()).unwrap().unwrap();
+    let token = server
+        .runtime
+        .block_on(server.app.setup_token())
+        .unwrap()
+        .unwrap();
     assert!(token.starts_with("zs_"));
     let http = harness::http();
     let body = json!({"token": token, "name": "root", "password": "root-password"});
-    let r = http.post(server.url("/api/v1/setup")).json(&body).send().unwrap();
+    let r = http
+        .post(server.url("/api/v1/setup"))
+        .json(&body)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let again = http.post(server.url("/api/v1/setup")).json(&body).send().unwrap();
+    let again = http
+        .post(server.url("/api/v1/setup"))
+        .json(&body)
+        .send()
+        .unwrap();
     assert_eq!(again.status(), 403);
-    let users = http.get(server.url("/api/v1/users")).basic_auth("root", Some("root-password")).send().unwrap();
+    let users = http
+        .get(server.url("/api/v1/users"))
+        .basic_auth("root", Some("root-password"))
+        .send()
+        .unwrap();
     assert_eq!(users.status(), 200);
-    assert_eq!(server.runtime.block_on(server.app.setup_token()).unwrap(), None);
+    assert_eq!(
+        server.runtime.block_on(server.app.setup_token()).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn health_readiness_and_metrics() {
     let server = Server::start();
     let http = harness::http();
-    assert_eq!(http.get(server.url("/healthz")).send().unwrap().status(), 200);
-    assert_eq!(http.get(server.url("/readyz")).send().unwrap().status(), 200);
+    assert_eq!(
+        http.get(server.url("/healthz")).send().unwrap().status(),
+        200
+    );
+    assert_eq!(
+        http.get(server.url("/readyz")).send().unwrap().status(),
+        200
+    );
     let blob = vec![1u8; 1000];
     let d = zoll_core::Digest::sha256(&blob);
     let r = http
@@ -160,9 +398,18 @@ fn health_readiness_and_metrics() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 201);
-    let r = http.get(server.url(&format!("/v2/acme/m/blobs/{d}"))).basic_auth(ADMIN, Some(ADMIN_PASSWORD)).send().unwrap();
+    let r = http
+        .get(server.url(&format!("/v2/acme/m/blobs/{d}")))
+        .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let text = http.get(server.url("/metrics")).send().unwrap().text().unwrap();
+    let text = http
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     let value = |prefix: &str| -> f64 {
         text.lines()
             .find(|l| l.starts_with(prefix))
@@ -173,9 +420,18 @@ fn health_readiness_and_metrics() {
             .parse()
             .unwrap()
     };
-    assert_eq!(value("zoll_http_requests_total{method=\"POST\",route=\"upload\",status=\"201\"}"), 1.0);
-    assert_eq!(value("zoll_http_request_bytes_total{route=\"upload\"}"), 1000.0);
-    assert_eq!(value("zoll_http_response_bytes_total{route=\"blob\"}"), 1000.0);
+    assert_eq!(
+        value("zoll_http_requests_total{method=\"POST\",route=\"upload\",status=\"201\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("zoll_http_request_bytes_total{route=\"upload\"}"),
+        1000.0
+    );
+    assert_eq!(
+        value("zoll_http_response_bytes_total{route=\"blob\"}"),
+        1000.0
+    );
     assert_eq!(value("zoll_storage_bytes"), 1000.0);
     assert!(value("zoll_blob_upload_duration_seconds_count{size=\"<1MiB\"}") >= 1.0);
 }

@@ -126,12 +126,13 @@ fn podman_pushes_and_pulls(server: &Server) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("xdg")).unwrap();
     let archive = harness::alpine_archive();
-    let loaded = run(podman(dir.path())
-        .args(["load", "-i"])
-        .arg(&archive));
+    let loaded = run(podman(dir.path()).args(["load", "-i"]).arg(&archive));
     let id = loaded
         .lines()
-        .find_map(|l| l.strip_prefix("Loaded image: ").or_else(|| l.strip_prefix("Loaded image(s): ")))
+        .find_map(|l| {
+            l.strip_prefix("Loaded image: ")
+                .or_else(|| l.strip_prefix("Loaded image(s): "))
+        })
         .unwrap_or_else(|| panic!("no image id in podman load output:\n{loaded}"))
         .trim()
         .to_owned();
@@ -145,7 +146,12 @@ fn podman_pushes_and_pulls(server: &Server) {
         ADMIN_PASSWORD,
         &server.host(),
     ]));
-    run(podman(dir.path()).args(["push", "--tls-verify=false", &id, &format!("docker://{target}")]));
+    run(podman(dir.path()).args([
+        "push",
+        "--tls-verify=false",
+        &id,
+        &format!("docker://{target}"),
+    ]));
     run(podman(dir.path()).args(["rmi", "-a", "-f"]));
     run(podman(dir.path()).args(["pull", "--tls-verify=false", &target]));
     let images = run(podman(dir.path()).args(["images", "--format", "{{.Repository}}:{{.Tag}}"]));
@@ -187,7 +193,10 @@ fn oras_pushes_pulls_and_refers(server: &Server) {
     let index: serde_json::Value = resp.json().unwrap();
     let list = index["manifests"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{index}");
-    assert_eq!(list[0]["artifactType"], "application/vnd.example.sbom.v1+json");
+    assert_eq!(
+        list[0]["artifactType"],
+        "application/vnd.example.sbom.v1+json"
+    );
     assert_eq!(list[0]["annotations"]["org.example.kind"], "sbom");
     // The referrer's manifest carries the subject: the server says so on HEAD.
     let head = http
@@ -209,9 +218,14 @@ struct Pattern {
 
 impl Read for Pattern {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         for chunk in buf[..n].chunks_mut(8) {
-            self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.state = self
+                .state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let bytes = self.state.to_le_bytes();
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
@@ -250,7 +264,9 @@ fn zoll_client_chunks_mounts_indexes_and_sha512(server: &Server) {
     client
         .push_blob_chunked(&app, pattern(len), &digest, 1024 * 1024)
         .unwrap();
-    let back = client.get_blob_bytes(&app, &digest, Some(len), len).unwrap();
+    let back = client
+        .get_blob_bytes(&app, &digest, Some(len), len)
+        .unwrap();
     assert_eq!(back.len() as u64, len);
 
     // sha512 blob through a streamed monolithic upload.
@@ -260,8 +276,10 @@ fn zoll_client_chunks_mounts_indexes_and_sha512(server: &Server) {
     assert_eq!(client.head_blob(&app, &d512).unwrap(), Some(4096));
 
     // Two single-platform images and an index over them.
-    let config_amd = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let config_arm = br#"{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_amd =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_arm =
+        br#"{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let mut children = Vec::new();
     for (config, arch) in [(&config_amd[..], "amd64"), (&config_arm[..], "arm64")] {
         let cd = client.push_blob_bytes(&app, config).unwrap();
@@ -293,7 +311,11 @@ fn zoll_client_chunks_mounts_indexes_and_sha512(server: &Server) {
     })
     .to_string();
     let idx = client
-        .put_manifest(&app, index.as_bytes(), "application/vnd.oci.image.index.v1+json")
+        .put_manifest(
+            &app,
+            index.as_bytes(),
+            "application/vnd.oci.image.index.v1+json",
+        )
         .unwrap();
     let got = client.get_manifest(&app).unwrap();
     assert!(got.is_index());
@@ -337,7 +359,10 @@ struct Dockerd {
 
 impl Dockerd {
     fn start() -> Dockerd {
-        let dir = tempfile::Builder::new().prefix("zd").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("zd")
+            .tempdir_in("/tmp")
+            .unwrap();
         let d = dir.path();
         let log = std::fs::File::create(d.join("dockerd.log")).unwrap();
         let child = Command::new(tool("dockerd"))
@@ -356,7 +381,12 @@ impl Dockerd {
             .unwrap();
         let me = Dockerd { dir, child };
         for _ in 0..120 {
-            if me.docker().arg("version").output().is_ok_and(|o| o.status.success()) {
+            if me
+                .docker()
+                .arg("version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+            {
                 return me;
             }
             std::thread::sleep(std::time::Duration::from_millis(250));
@@ -368,7 +398,10 @@ impl Dockerd {
     fn docker(&self) -> Command {
         let mut c = Command::new(tool("docker"));
         c.arg("-H")
-            .arg(format!("unix://{}", self.dir.path().join("d.sock").display()))
+            .arg(format!(
+                "unix://{}",
+                self.dir.path().join("d.sock").display()
+            ))
             .env("DOCKER_CONFIG", self.dir.path().join("config"));
         c
     }
@@ -377,7 +410,9 @@ impl Dockerd {
 impl Drop for Dockerd {
     fn drop(&mut self) {
         // SIGTERM lets dockerd stop its containerd; then reap it.
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         for _ in 0..40 {
             if self.child.try_wait().ok().flatten().is_some() {
                 return;
@@ -416,7 +451,11 @@ fn docker_logs_in_pushes_and_pulls(server: &Server) {
         .write_all(ADMIN_PASSWORD.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "docker login: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "docker login: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     run(dockerd.docker().args(["tag", &source, &target]));
     let pushed = run(dockerd.docker().args(["push", &target]));
     let digest = pushed
@@ -426,7 +465,13 @@ fn docker_logs_in_pushes_and_pulls(server: &Server) {
         .to_owned();
     run(dockerd.docker().args(["rmi", &target, &source]));
     run(dockerd.docker().args(["pull", &target]));
-    let inspected = run(dockerd.docker().args(["image", "inspect", "--format", "{{json .RepoDigests}}", &target]));
+    let inspected = run(dockerd.docker().args([
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RepoDigests}}",
+        &target,
+    ]));
     assert!(inspected.contains(&digest), "{inspected} lacks {digest}");
     // A wrong password is refused.
     let mut bad = dockerd.docker();
@@ -474,21 +519,47 @@ fn every_client_on_postgres_and_s3() {
     moto.create_bucket("zoll").expect("bucket");
     let dir = tempfile::tempdir().unwrap();
     let bodies: &[(&str, fn(&Server))] = &[
-        ("skopeo_copies_into_out_of_and_within_the_registry", skopeo_copies_into_out_of_and_within_the_registry),
+        (
+            "skopeo_copies_into_out_of_and_within_the_registry",
+            skopeo_copies_into_out_of_and_within_the_registry,
+        ),
         ("podman_pushes_and_pulls", podman_pushes_and_pulls),
         ("oras_pushes_pulls_and_refers", oras_pushes_pulls_and_refers),
-        ("zoll_client_chunks_mounts_indexes_and_sha512", zoll_client_chunks_mounts_indexes_and_sha512),
-        ("zoll_client_moves_a_one_gib_blob", zoll_client_moves_a_one_gib_blob),
-        ("docker_logs_in_pushes_and_pulls", docker_logs_in_pushes_and_pulls),
+        (
+            "zoll_client_chunks_mounts_indexes_and_sha512",
+            zoll_client_chunks_mounts_indexes_and_sha512,
+        ),
+        (
+            "zoll_client_moves_a_one_gib_blob",
+            zoll_client_moves_a_one_gib_blob,
+        ),
+        (
+            "docker_logs_in_pushes_and_pulls",
+            docker_logs_in_pushes_and_pulls,
+        ),
     ];
     for (name, body) in bodies {
         let mut config = zoll_registry::Config::default();
         config.data_dir = dir.path().join(name);
         config.database = Some(pg.create_database(name).expect("database"));
         config.storage = match harness::s3_config("zoll", &moto.endpoint()) {
-            zoll_registry::StorageConfig::S3 { bucket, endpoint, region, access_key_id, secret_access_key, allow_http, .. } => {
-                zoll_registry::StorageConfig::S3 { bucket, endpoint, region, prefix: format!("{name}/"), access_key_id, secret_access_key, allow_http }
-            }
+            zoll_registry::StorageConfig::S3 {
+                bucket,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+                ..
+            } => zoll_registry::StorageConfig::S3 {
+                bucket,
+                endpoint,
+                region,
+                prefix: format!("{name}/"),
+                access_key_id,
+                secret_access_key,
+                allow_http,
+            },
             other => other,
         };
         let server = Server::start_with(config);

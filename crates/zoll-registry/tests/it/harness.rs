@@ -13,6 +13,7 @@ pub(crate) const ADMIN_PASSWORD: &str = "admin-password-1";
 pub(crate) struct Server {
     pub(crate) addr: SocketAddr,
     pub(crate) app: Arc<App>,
+    #[allow(dead_code)]
     pub(crate) data: PathBuf,
     _dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -156,7 +157,9 @@ pub(crate) fn http() -> reqwest::blocking::Client {
 
 /// Run a command, panic with its output on failure.
 pub(crate) fn run(cmd: &mut std::process::Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -168,8 +171,12 @@ pub(crate) fn run(cmd: &mut std::process::Command) -> String {
 
 /// A test tool that must exist (installed by .ci/run).
 pub(crate) fn tool(name: &str) -> PathBuf {
-    zoll_testenv::find_tool(name, &format!("ZOLL_{}", name.to_uppercase().replace('-', "_")), &[])
-        .unwrap_or_else(|e| panic!("{e}"))
+    zoll_testenv::find_tool(
+        name,
+        &format!("ZOLL_{}", name.to_uppercase().replace('-', "_")),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The alpine 3.10 image of ../shared/data as an uncompressed docker archive.

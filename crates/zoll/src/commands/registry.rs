@@ -135,7 +135,10 @@ pub(crate) fn admin(args: RegistryAdminArgs) -> anyhow::Result<ExitCode> {
                     if admin {
                         let _ = m.delete_setting(zoll_registry::SETUP_TOKEN_SETTING).await;
                     }
-                    eprintln!("created user {name}{}", if admin { " (system administrator)" } else { "" });
+                    eprintln!(
+                        "created user {name}{}",
+                        if admin { " (system administrator)" } else { "" }
+                    );
                 }
                 UserCommand::List => {
                     for u in m.users().await? {
@@ -180,7 +183,9 @@ pub(crate) fn admin(args: RegistryAdminArgs) -> anyhow::Result<ExitCode> {
                 TeamCommand::Create { org, team, role } => {
                     accounts::create_team(m, a, &org, &team, &role).await?;
                 }
-                TeamCommand::Delete { org, team } => accounts::delete_team(m, a, &org, &team).await?,
+                TeamCommand::Delete { org, team } => {
+                    accounts::delete_team(m, a, &org, &team).await?
+                }
                 TeamCommand::Add { org, team, user } => {
                     accounts::add_team_member(m, a, &org, &team, &user).await?;
                 }
@@ -248,7 +253,10 @@ pub(crate) fn admin(args: RegistryAdminArgs) -> anyhow::Result<ExitCode> {
                             i128::from(e.at_micros) * 1000,
                         )
                         .ok()
-                        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                        .and_then(|t| {
+                            t.format(&time::format_description::well_known::Rfc3339)
+                                .ok()
+                        })
                         .unwrap_or_default();
                         println!(
                             "{at}\t{}\t{}\t{}\t{}\t{}",
