@@ -76,7 +76,7 @@ async fn caller(app: &App, headers: &HeaderMap, info: &ReqInfo) -> ApiResult<Adm
     let remote = info.remote.clone();
     let cert = info.cert.as_ref();
     let principal = if let Some((user, secret)) = authn::basic_credentials(headers) {
-        match authn::verify_credentials(app, &user, &secret).await? {
+        match authn::verify_credentials(app, &user, &secret, &remote).await? {
             Some(p) => p,
             None => {
                 authn::audit_login_failed(app, &user, &remote).await;
@@ -160,6 +160,7 @@ struct SetupBody {
 async fn setup(State(app): State<Arc<App>>, info: ReqInfo, Json(b): Json<SetupBody>) -> Response {
     let remote = info.remote;
     let r = async {
+        authn::check_throttle(&app, &remote)?;
         let stored = app.meta.setting(crate::SETUP_TOKEN_SETTING).await?;
         let valid = stored
             .as_deref()

@@ -194,12 +194,50 @@ fn cache_key(user: &str, secret: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Check a user's password or a robot's secret. `None` when wrong (the caller audits it).
+/// Refuse a client that failed to log in too often within the window: 429 `TOOMANYREQUESTS`
+/// with `Retry-After`. Counted per client address in this process (each replica counts its own).
+pub fn check_throttle(app: &App, remote: &str) -> ApiResult<()> {
+    let window = Duration::from_secs(app.config.failed_login_window_seconds.max(1));
+    let Ok(map) = app.login_failures.lock() else {
+        return Ok(());
+    };
+    if let Some((count, since)) = map.get(remote)
+        && *count >= app.config.max_failed_logins
+        && since.elapsed() < window
+    {
+        let retry = window.saturating_sub(since.elapsed()).as_secs().max(1);
+        return Err(ApiError::new(
+            Code::TooManyRequests,
+            format!("too many failed logins from {remote}; retry in {retry} s"),
+        )
+        .header(header::RETRY_AFTER, retry.to_string()));
+    }
+    Ok(())
+}
+
+fn record_failure(app: &App, remote: &str) {
+    let window = Duration::from_secs(app.config.failed_login_window_seconds.max(1));
+    if let Ok(mut map) = app.login_failures.lock() {
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < window);
+        }
+        let entry = map.entry(remote.to_owned()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+}
+
+/// Check a user's password or a robot's secret. `None` when wrong (the caller audits it, which
+/// also counts the failure against the client's address).
 pub async fn verify_credentials(
     app: &App,
     user: &str,
     secret: &str,
+    remote: &str,
 ) -> ApiResult<Option<Principal>> {
+    check_throttle(app, remote)?;
     let key = cache_key(user, secret);
     let ttl = Duration::from_secs(app.config.credential_cache_seconds);
     let cached = app.credential_cache.lock().ok().and_then(|c| {
@@ -261,7 +299,7 @@ pub async fn identify(
         };
     }
     if let Some((user, secret)) = basic_credentials(headers) {
-        return match verify_credentials(app, &user, &secret).await? {
+        return match verify_credentials(app, &user, &secret, remote).await? {
             Some(p) => Ok(Caller::Principal(p)),
             None => {
                 audit_login_failed(app, &user, remote).await;
@@ -285,6 +323,7 @@ pub async fn identify(
 }
 
 pub(crate) async fn audit_login_failed(app: &App, user: &str, remote: &str) {
+    record_failure(app, remote);
     let user: String = user.chars().take(128).collect();
     if let Err(e) = app
         .meta

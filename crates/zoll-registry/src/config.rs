@@ -29,6 +29,10 @@ pub struct Config {
     pub max_manifest_bytes: usize,
     /// How long a verified Basic credential is remembered (Argon2id is deliberately slow).
     pub credential_cache_seconds: u64,
+    /// Failed logins one client address may make within `failed_login_window_seconds` before
+    /// further attempts get 429 TOOMANYREQUESTS until the window ends.
+    pub max_failed_logins: u32,
+    pub failed_login_window_seconds: u64,
     pub storage: StorageConfig,
     pub tls: Option<TlsConfig>,
 }
@@ -45,6 +49,8 @@ impl Default for Config {
             upload_expiry_seconds: 24 * 3600,
             max_manifest_bytes: 4 * 1024 * 1024,
             credential_cache_seconds: 60,
+            max_failed_logins: 20,
+            failed_login_window_seconds: 60,
             storage: StorageConfig::default(),
             tls: None,
         }

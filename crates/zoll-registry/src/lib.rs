@@ -95,6 +95,8 @@ pub struct App {
     /// sha256(user NUL password) -> (account, valid until). Argon2id costs ~30 ms by design; a CLI
     /// sending Basic on every request must not pay it each time.
     credential_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    /// Client address -> (failed logins, window start), for [`authn::check_throttle`].
+    login_failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 /// Open the metadata store and the blob store named by `config`.
@@ -155,6 +157,7 @@ impl App {
             issuer,
             metrics: metrics::Metrics::new()?,
             credential_cache: Mutex::new(HashMap::new()),
+            login_failures: Mutex::new(HashMap::new()),
         }))
     }
 

@@ -112,19 +112,21 @@ async fn issue(
         .status(StatusCode::BAD_REQUEST));
     }
     let principal = match (creds, cert) {
-        (Some((user, secret)), _) => match authn::verify_credentials(app, &user, &secret).await? {
-            Some(p) => {
-                audit(app, p.subject(), "login", remote).await;
-                p
+        (Some((user, secret)), _) => {
+            match authn::verify_credentials(app, &user, &secret, remote).await? {
+                Some(p) => {
+                    audit(app, p.subject(), "login", remote).await;
+                    p
+                }
+                None => {
+                    authn::audit_login_failed(app, &user, remote).await;
+                    return Err(
+                        ApiError::new(Code::Unauthorized, "invalid username or password")
+                            .header(header::WWW_AUTHENTICATE, "Basic realm=\"zoll\""),
+                    );
+                }
             }
-            None => {
-                authn::audit_login_failed(app, &user, remote).await;
-                return Err(
-                    ApiError::new(Code::Unauthorized, "invalid username or password")
-                        .header(header::WWW_AUTHENTICATE, "Basic realm=\"zoll\""),
-                );
-            }
-        },
+        }
         (None, Some(cert)) => authn::principal_for(app, &cert.common_name)
             .await?
             .ok_or_else(|| {

@@ -7,8 +7,8 @@
 //! Most requests authenticate with Basic as the system administrator (the server accepts Basic
 //! on the API directly); the token flow and the role model are `rbac.rs`.
 //!
-//! code-14 `TOOMANYREQUESTS` is not tested: the server has no rate limiting yet, so nothing can
-//! make it answer 429. A test would have to fake it; add one together with rate limiting.
+//! code-14 `TOOMANYREQUESTS` is what a client gets after too many failed logins from its address
+//! (brute-force protection, `max_failed_logins` per `failed_login_window_seconds`).
 
 use std::io::{Read, Write};
 
@@ -1924,4 +1924,45 @@ fn sha512_blobs_and_manifests() {
     let (_, list) = referrers(&api, repo, &md, None);
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["digest"], Digest::sha256(&art).to_string());
+}
+
+#[test]
+fn too_many_failed_logins_are_toomanyrequests_until_the_window_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = zoll_registry::Config::default();
+    config.data_dir = dir.path().join("data");
+    config.max_failed_logins = 3;
+    config.failed_login_window_seconds = 2;
+    let server = crate::harness::Server::start_with(config);
+    server.bootstrap();
+    let http = crate::harness::http();
+    let get = |password: &str| {
+        http.get(server.url("/v2/"))
+            .basic_auth(crate::harness::ADMIN, Some(password))
+            .send()
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(get("wrong-password").status(), 401);
+    }
+    // Now even the right password waits: guessing is what is being slowed down.
+    let r = get(crate::harness::ADMIN_PASSWORD);
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["errors"][0]["code"], "TOOMANYREQUESTS");
+    // The token endpoint is throttled the same way.
+    let t = http
+        .get(server.url("/token?service=zoll"))
+        .basic_auth(crate::harness::ADMIN, Some(crate::harness::ADMIN_PASSWORD))
+        .send()
+        .unwrap();
+    assert_eq!(t.status(), 429);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(get(crate::harness::ADMIN_PASSWORD).status(), 200);
 }
