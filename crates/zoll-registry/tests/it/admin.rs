@@ -435,3 +435,59 @@ fn health_readiness_and_metrics() {
     assert_eq!(value("zoll_storage_bytes"), 1000.0);
     assert!(value("zoll_blob_upload_duration_seconds_count{size=\"<1MiB\"}") >= 1.0);
 }
+
+/// A body that trickles out over about a second.
+struct Slow {
+    left: usize,
+}
+
+impl std::io::Read for Slow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let n = buf.len().min(self.left).min(1000);
+        buf[..n].fill(b'z');
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn shutdown_lets_in_flight_requests_finish() {
+    let mut server = Server::start();
+    let url = server.url("/v2/acme/slow/blobs/uploads/");
+    let digest = zoll_core::Digest::sha256(&[b'z'; 10_000]);
+    let upload = std::thread::spawn(move || {
+        harness::http()
+            .post(format!("{url}?digest={digest}"))
+            .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+            .header("Content-Length", "10000")
+            .body(reqwest::blocking::Body::sized(
+                Slow { left: 10_000 },
+                10_000,
+            ))
+            .send()
+            .unwrap()
+            .status()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.signal_shutdown();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // No new connections once shutdown began...
+    assert!(harness::http().get(server.url("/healthz")).send().is_err());
+    // ...but the upload in flight completes.
+    assert_eq!(upload.join().unwrap(), 201);
+    server.stop();
+    let linked = server
+        .runtime
+        .block_on(
+            server
+                .app
+                .meta
+                .linked_blob("acme/slow", &zoll_core::Digest::sha256(&[b'z'; 10_000])),
+        )
+        .unwrap();
+    assert_eq!(linked, Some(10_000));
+}

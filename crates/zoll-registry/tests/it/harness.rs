@@ -118,6 +118,13 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Ask the server to shut down, without waiting.
+    pub(crate) fn signal_shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
     pub(crate) fn stop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
