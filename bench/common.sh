@@ -12,3 +12,10 @@ measure() {
   done
   echo "$(median <"$t") $(median <"$m")"
 }
+
+# run CMD... once (output discarded); print its wall clock in seconds
+once() {
+  local t0 t1; t0=$(date +%s.%N)
+  "$@" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
+  t1=$(date +%s.%N); echo "$t1 - $t0" | bc
+}
