@@ -257,6 +257,22 @@ pub async fn verify_credentials(
             .filter(|u| !u.disabled)
             .map(|u| u.password_hash)
     };
+    // At most one Argon2id check per core at a time (19 MiB each): a burst of logins queues
+    // instead of taking memory. A request that waited re-reads the cache, so a burst with the
+    // same credentials costs one check, not one each.
+    let _permit = app
+        .argon_permits
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal("password check", e))?;
+    let fresh = app
+        .credential_cache
+        .lock()
+        .ok()
+        .is_some_and(|c| c.get(&key).is_some_and(|(_, t)| t.elapsed() < ttl));
+    if fresh {
+        return principal_for(app, user).await;
+    }
     let secret_owned = secret.to_owned();
     let ok = tokio::task::spawn_blocking(move || match hash {
         Some(h) => zoll_auth::verify_password(&secret_owned, &h),

@@ -97,6 +97,8 @@ pub struct App {
     credential_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     /// Client address -> (failed logins, window start), for [`authn::check_throttle`].
     login_failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Concurrent Argon2id checks allowed (one per core).
+    argon_permits: tokio::sync::Semaphore,
 }
 
 /// Open the metadata store and the blob store named by `config`.
@@ -158,6 +160,9 @@ impl App {
             metrics: metrics::Metrics::new()?,
             credential_cache: Mutex::new(HashMap::new()),
             login_failures: Mutex::new(HashMap::new()),
+            argon_permits: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
         }))
     }
 
