@@ -812,7 +812,8 @@ impl Meta {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Of `wanted` (blobs and manifests a manifest references), those that `repo` does not have.
+    /// Of the blobs and manifests a manifest references, those that `repo` does not have. One
+    /// query per 500 digests (a 200-layer image is one query, not 200).
     pub async fn missing_references(
         &self,
         repo: &str,
@@ -820,20 +821,32 @@ impl Meta {
         manifests: &[Digest],
     ) -> Result<Vec<Digest>, Error> {
         let mut missing = Vec::new();
-        for d in blobs {
-            if self.linked_blob(repo, d).await?.is_none() {
-                missing.push(d.clone());
-            }
-        }
-        for d in manifests {
-            let row = sqlx::query("SELECT 1 FROM manifests WHERE repo = $1 AND digest = $2")
-                .bind(repo)
-                .bind(d.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(q("read manifest"))?;
-            if row.is_none() {
-                missing.push(d.clone());
+        for (table, wanted) in [("repo_blobs", blobs), ("manifests", manifests)] {
+            for chunk in wanted.chunks(500) {
+                let placeholders: Vec<String> =
+                    (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!(
+                    "SELECT digest FROM {table} WHERE repo = $1 AND digest IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(&sql).bind(repo);
+                for d in chunk {
+                    query = query.bind(d.to_string());
+                }
+                let found = query
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(q("read references"))?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0))
+                    .collect::<Result<std::collections::HashSet<_>, _>>()
+                    .map_err(q("read references"))?;
+                missing.extend(
+                    chunk
+                        .iter()
+                        .filter(|d| !found.contains(&d.to_string()))
+                        .cloned(),
+                );
             }
         }
         Ok(missing)

@@ -9,8 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -66,37 +65,48 @@ impl From<AccountError> for ApiError {
     }
 }
 
-/// The caller of an admin request, who must be authenticated.
-struct AdminCaller {
+/// The caller of an admin request, who must be authenticated; an extractor, so a handler that
+/// takes one never runs for an unauthenticated request.
+pub struct AdminCaller {
     principal: Principal,
     actor: Actor,
 }
 
-async fn caller(app: &App, headers: &HeaderMap, info: &ReqInfo) -> ApiResult<AdminCaller> {
-    let remote = info.remote.clone();
-    let cert = info.cert.as_ref();
-    let principal = if let Some((user, secret)) = authn::basic_credentials(headers) {
-        match authn::verify_credentials(app, &user, &secret, &remote).await? {
-            Some(p) => p,
-            None => {
-                authn::audit_login_failed(app, &user, &remote).await;
-                return Err(unauthorized());
+impl axum::extract::FromRequestParts<Arc<App>> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &Arc<App>,
+    ) -> Result<AdminCaller, ApiError> {
+        let info = match ReqInfo::from_request_parts(parts, app).await {
+            Ok(i) => i,
+            Err(never) => match never {},
+        };
+        let remote = info.remote;
+        let principal = if let Some((user, secret)) = authn::basic_credentials(&parts.headers) {
+            match authn::verify_credentials(app, &user, &secret, &remote).await? {
+                Some(p) => p,
+                None => {
+                    authn::audit_login_failed(app, &user, &remote).await;
+                    return Err(unauthorized());
+                }
             }
-        }
-    } else if let Some(cert) = cert {
-        authn::principal_for(app, &cert.common_name)
-            .await?
-            .ok_or_else(unauthorized)?
-    } else {
-        return Err(unauthorized());
-    };
-    Ok(AdminCaller {
-        actor: Actor {
-            name: principal.subject().to_owned(),
-            remote,
-        },
-        principal,
-    })
+        } else if let Some(cert) = &info.cert {
+            authn::principal_for(app, &cert.common_name)
+                .await?
+                .ok_or_else(unauthorized)?
+        } else {
+            return Err(unauthorized());
+        };
+        Ok(AdminCaller {
+            actor: Actor {
+                name: principal.subject().to_owned(),
+                remote,
+            },
+            principal,
+        })
+    }
 }
 
 fn unauthorized() -> ApiError {
@@ -133,22 +143,6 @@ async fn require_org_op(app: &App, c: &AdminCaller, org: &str, op: Op) -> ApiRes
     }
 }
 
-macro_rules! admin_caller {
-    ($app:expr, $headers:expr, $info:expr) => {
-        match caller(&$app, &$headers, &$info).await {
-            Ok(c) => c,
-            Err(e) => return e.into_response(),
-        }
-    };
-}
-
-fn done(r: ApiResult<serde_json::Value>, status: StatusCode) -> Response {
-    match r {
-        Ok(v) => (status, Json(v)).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
 #[derive(Deserialize)]
 struct SetupBody {
     token: String,
@@ -157,28 +151,31 @@ struct SetupBody {
 }
 
 /// Create the first system administrator with the one-time setup token the server printed.
-async fn setup(State(app): State<Arc<App>>, info: ReqInfo, Json(b): Json<SetupBody>) -> Response {
+async fn setup(
+    State(app): State<Arc<App>>,
+    info: ReqInfo,
+    Json(b): Json<SetupBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let remote = info.remote;
-    let r = async {
-        authn::check_throttle(&app, &remote)?;
-        let stored = app.meta.setting(crate::SETUP_TOKEN_SETTING).await?;
-        let valid = stored
-            .as_deref()
-            .is_some_and(|s| zoll_auth::constant_time_eq(s, &b.token));
-        if !valid || app.meta.count_users().await? > 0 {
-            authn::audit_login_failed(&app, &b.name, &remote).await;
-            return Err(denied("invalid or used setup token"));
-        }
-        let actor = Actor {
-            name: "setup-token".to_owned(),
-            remote,
-        };
-        accounts::add_user(&app.meta, &actor, &b.name, &b.password, true).await?;
-        app.meta.delete_setting(crate::SETUP_TOKEN_SETTING).await?;
-        Ok(json!({"name": b.name, "sysadmin": true}))
+    authn::check_throttle(&app, &remote)?;
+    let stored = app.meta.setting(crate::SETUP_TOKEN_SETTING).await?;
+    let valid = stored
+        .as_deref()
+        .is_some_and(|s| zoll_auth::constant_time_eq(s, &b.token));
+    if !valid || app.meta.count_users().await? > 0 {
+        authn::audit_login_failed(&app, &b.name, &remote).await;
+        return Err(denied("invalid or used setup token"));
     }
-    .await;
-    done(r, StatusCode::CREATED)
+    let actor = Actor {
+        name: "setup-token".to_owned(),
+        remote,
+    };
+    accounts::add_user(&app.meta, &actor, &b.name, &b.password, true).await?;
+    app.meta.delete_setting(crate::SETUP_TOKEN_SETTING).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": b.name, "sysadmin": true})),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -189,46 +186,35 @@ struct NewUser {
     admin: bool,
 }
 
-async fn list_users(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "list users")?;
-        Ok(json!(app.meta.users().await?))
-    }
-    .await;
-    done(r, StatusCode::OK)
+async fn list_users(
+    State(app): State<Arc<App>>,
+    c: AdminCaller,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "list users")?;
+    Ok((StatusCode::OK, Json(json!(app.meta.users().await?))))
 }
 
 async fn add_user(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Json(b): Json<NewUser>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "create users")?;
-        accounts::add_user(&app.meta, &c.actor, &b.name, &b.password, b.admin).await?;
-        Ok(json!({"name": b.name, "sysadmin": b.admin}))
-    }
-    .await;
-    done(r, StatusCode::CREATED)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "create users")?;
+    accounts::add_user(&app.meta, &c.actor, &b.name, &b.password, b.admin).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": b.name, "sysadmin": b.admin})),
+    ))
 }
 
 async fn delete_user(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(name): Path<String>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "delete users")?;
-        accounts::delete_user(&app.meta, &c.actor, &name).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "delete users")?;
+    accounts::delete_user(&app.meta, &c.actor, &name).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 #[derive(Deserialize)]
@@ -239,22 +225,16 @@ struct PasswordBody {
 /// A user may change their own password; a system administrator anyone's.
 async fn set_password(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(name): Path<String>,
     Json(b): Json<PasswordBody>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        let own = matches!(&c.principal, Principal::User { name: n, .. } if *n == name);
-        if !own {
-            require_sysadmin(&c, "change another user's password")?;
-        }
-        accounts::set_password(&app.meta, &c.actor, &name, &b.password).await?;
-        Ok(json!({}))
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let own = matches!(&c.principal, Principal::User { name: n, .. } if *n == name);
+    if !own {
+        require_sysadmin(&c, "change another user's password")?;
     }
-    .await;
-    done(r, StatusCode::OK)
+    accounts::set_password(&app.meta, &c.actor, &name, &b.password).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 #[derive(Deserialize)]
@@ -268,63 +248,62 @@ fn private() -> String {
     "private".to_owned()
 }
 
-async fn list_orgs(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        let mut out = Vec::new();
-        for o in app.meta.orgs().await? {
-            let ctx = authn::org_context(&app, &c.principal, &o.name).await?;
-            if zoll_auth::allowed(&c.principal, Op::Pull, None, ctx.as_ref())
-                || ctx.as_ref().is_some_and(|x| x.role.is_some())
-            {
-                out.push(json!({"name": o.name, "visibility": o.visibility}));
-            }
+async fn list_orgs(
+    State(app): State<Arc<App>>,
+    c: AdminCaller,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let mut out = Vec::new();
+    for o in app.meta.orgs().await? {
+        let ctx = authn::org_context(&app, &c.principal, &o.name).await?;
+        if zoll_auth::allowed(&c.principal, Op::Pull, None, ctx.as_ref())
+            || ctx.as_ref().is_some_and(|x| x.role.is_some())
+        {
+            out.push(json!({"name": o.name, "visibility": o.visibility}));
         }
-        Ok(json!(out))
     }
-    .await;
-    done(r, StatusCode::OK)
+    Ok((StatusCode::OK, Json(json!(out))))
 }
 
 async fn create_org(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Json(b): Json<NewOrg>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        if !zoll_auth::allowed(&c.principal, Op::CreateOrg, None, None) {
-            return Err(denied("create organisations"));
-        }
-        accounts::create_org(&app.meta, &c.actor, &b.name, &b.visibility).await?;
-        Ok(json!({"name": b.name, "visibility": b.visibility}))
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    if !zoll_auth::allowed(&c.principal, Op::CreateOrg, None, None) {
+        return Err(denied("create organisations"));
     }
-    .await;
-    done(r, StatusCode::CREATED)
+    accounts::create_org(&app.meta, &c.actor, &b.name, &b.visibility).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": b.name, "visibility": b.visibility})),
+    ))
 }
 
 async fn show_org(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(org): Path<String>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        let o = app.meta.org(&org).await?.ok_or_else(|| ApiError::new(Code::NameUnknown, format!("organisation {org} does not exist")))?;
-        let members: Vec<_> = app
-            .meta
-            .members(&org)
-            .await?
-            .into_iter()
-            .map(|(u, r)| json!({"user": u, "role": r}))
-            .collect();
-        Ok(json!({"name": o.name, "visibility": o.visibility, "members": members, "teams": app.meta.teams(&org).await?}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    let o = app.meta.org(&org).await?.ok_or_else(|| {
+        ApiError::new(
+            Code::NameUnknown,
+            format!("organisation {org} does not exist"),
+        )
+    })?;
+    let members: Vec<_> = app
+        .meta
+        .members(&org)
+        .await?
+        .into_iter()
+        .map(|(u, r)| json!({"user": u, "role": r}))
+        .collect();
+    Ok((
+        StatusCode::OK,
+        Json(
+            json!({"name": o.name, "visibility": o.visibility, "members": members, "teams": app.meta.teams(&org).await?}),
+        ),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -334,35 +313,26 @@ struct OrgPatch {
 
 async fn update_org(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(org): Path<String>,
     Json(b): Json<OrgPatch>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageSettings).await?;
-        accounts::set_visibility(&app.meta, &c.actor, &org, &b.visibility).await?;
-        Ok(json!({"name": org, "visibility": b.visibility}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageSettings).await?;
+    accounts::set_visibility(&app.meta, &c.actor, &org, &b.visibility).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"name": org, "visibility": b.visibility})),
+    ))
 }
 
 async fn delete_org(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(org): Path<String>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "delete organisations")?;
-        accounts::delete_org(&app.meta, &c.actor, &org).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "delete organisations")?;
+    accounts::delete_org(&app.meta, &c.actor, &org).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 #[derive(Deserialize)]
@@ -372,35 +342,26 @@ struct RoleBody {
 
 async fn set_member(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path((org, user)): Path<(String, String)>,
     Json(b): Json<RoleBody>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        accounts::set_member(&app.meta, &c.actor, &org, &user, &b.role).await?;
-        Ok(json!({"org": org, "user": user, "role": b.role}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    accounts::set_member(&app.meta, &c.actor, &org, &user, &b.role).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"org": org, "user": user, "role": b.role})),
+    ))
 }
 
 async fn remove_member(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path((org, user)): Path<(String, String)>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        accounts::remove_member(&app.meta, &c.actor, &org, &user).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    accounts::remove_member(&app.meta, &c.actor, &org, &user).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 #[derive(Deserialize)]
@@ -411,67 +372,46 @@ struct NewTeam {
 
 async fn create_team(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(org): Path<String>,
     Json(b): Json<NewTeam>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        accounts::create_team(&app.meta, &c.actor, &org, &b.name, &b.role).await?;
-        Ok(json!({"org": org, "name": b.name, "role": b.role}))
-    }
-    .await;
-    done(r, StatusCode::CREATED)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    accounts::create_team(&app.meta, &c.actor, &org, &b.name, &b.role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"org": org, "name": b.name, "role": b.role})),
+    ))
 }
 
 async fn delete_team(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path((org, team)): Path<(String, String)>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        accounts::delete_team(&app.meta, &c.actor, &org, &team).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    accounts::delete_team(&app.meta, &c.actor, &org, &team).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 async fn add_team_member(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path((org, team, user)): Path<(String, String, String)>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        accounts::add_team_member(&app.meta, &c.actor, &org, &team, &user).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    accounts::add_team_member(&app.meta, &c.actor, &org, &team, &user).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 async fn remove_team_member(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path((org, team, user)): Path<(String, String, String)>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_org_op(&app, &c, &org, Op::ManageMembers).await?;
-        accounts::remove_team_member(&app.meta, &c.actor, &org, &team, &user).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_org_op(&app, &c, &org, Op::ManageMembers).await?;
+    accounts::remove_team_member(&app.meta, &c.actor, &org, &team, &user).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 #[derive(Deserialize)]
@@ -486,53 +426,39 @@ fn default_robot_seconds() -> i64 {
     90 * 24 * 3600
 }
 
-async fn list_robots(State(app): State<Arc<App>>, headers: HeaderMap, info: ReqInfo) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "list robots")?;
-        Ok(json!(app.meta.robots().await?))
-    }
-    .await;
-    done(r, StatusCode::OK)
+async fn list_robots(
+    State(app): State<Arc<App>>,
+    c: AdminCaller,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "list robots")?;
+    Ok((StatusCode::OK, Json(json!(app.meta.robots().await?))))
 }
 
 async fn create_robot(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Json(b): Json<NewRobotBody>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "create robots")?;
-        let robot = accounts::create_robot(
-            &app.meta,
-            &c.actor,
-            &b.name,
-            &b.grants,
-            b.expires_in_seconds,
-        )
-        .await?;
-        Ok(json!(robot))
-    }
-    .await;
-    done(r, StatusCode::CREATED)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "create robots")?;
+    let robot = accounts::create_robot(
+        &app.meta,
+        &c.actor,
+        &b.name,
+        &b.grants,
+        b.expires_in_seconds,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(robot))))
 }
 
 async fn delete_robot(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Path(name): Path<String>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        require_sysadmin(&c, "delete robots")?;
-        accounts::delete_robot(&app.meta, &c.actor, &name).await?;
-        Ok(json!({}))
-    }
-    .await;
-    done(r, StatusCode::OK)
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    require_sysadmin(&c, "delete robots")?;
+    accounts::delete_robot(&app.meta, &c.actor, &name).await?;
+    Ok((StatusCode::OK, Json(json!({}))))
 }
 
 #[derive(Deserialize)]
@@ -547,27 +473,21 @@ struct AuditQuery {
 /// `GET /api/v1/audit?actor=&action=&target=&since=MICROS&limit=`, newest first.
 async fn audit_log(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    info: ReqInfo,
+    c: AdminCaller,
     Query(q): Query<AuditQuery>,
-) -> Response {
-    let c = admin_caller!(app, headers, info);
-    let r = async {
-        if !zoll_auth::allowed(&c.principal, Op::ReadAudit, None, None) {
-            return Err(denied("read the audit log"));
-        }
-        let entries = app
-            .meta
-            .audit_log(&zoll_meta::AuditFilter {
-                actor: q.actor,
-                action: q.action,
-                target_prefix: q.target,
-                since_micros: q.since,
-                limit: q.limit.unwrap_or(100),
-            })
-            .await?;
-        Ok(json!(entries))
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    if !zoll_auth::allowed(&c.principal, Op::ReadAudit, None, None) {
+        return Err(denied("read the audit log"));
     }
-    .await;
-    done(r, StatusCode::OK)
+    let entries = app
+        .meta
+        .audit_log(&zoll_meta::AuditFilter {
+            actor: q.actor,
+            action: q.action,
+            target_prefix: q.target,
+            since_micros: q.since,
+            limit: q.limit.unwrap_or(100),
+        })
+        .await?;
+    Ok((StatusCode::OK, Json(json!(entries))))
 }

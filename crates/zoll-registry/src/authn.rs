@@ -240,12 +240,13 @@ pub async fn verify_credentials(
     check_throttle(app, remote)?;
     let key = cache_key(user, secret);
     let ttl = Duration::from_secs(app.config.credential_cache_seconds);
-    let cached = app.credential_cache.lock().ok().and_then(|c| {
-        c.get(&key)
-            .filter(|(_, t)| t.elapsed() < ttl)
-            .map(|(n, _)| n.clone())
-    });
-    if cached.is_some() {
+    let cached = || {
+        app.credential_cache
+            .lock()
+            .ok()
+            .is_some_and(|c| c.get(&key).is_some_and(|t| t.elapsed() < ttl))
+    };
+    if cached() {
         return principal_for(app, user).await;
     }
     let hash = if let Some(robot) = user.strip_prefix(ROBOT_PREFIX) {
@@ -269,7 +270,7 @@ pub async fn verify_credentials(
         .credential_cache
         .lock()
         .ok()
-        .is_some_and(|c| c.get(&key).is_some_and(|(_, t)| t.elapsed() < ttl));
+        .is_some_and(|c| c.get(&key).is_some_and(|t| t.elapsed() < ttl));
     if fresh {
         return principal_for(app, user).await;
     }
@@ -288,9 +289,9 @@ pub async fn verify_credentials(
     }
     if let Ok(mut c) = app.credential_cache.lock() {
         if c.len() > 10_000 {
-            c.retain(|_, (_, t)| t.elapsed() < ttl);
+            c.retain(|_, t| t.elapsed() < ttl);
         }
-        c.insert(key, (user.to_owned(), Instant::now()));
+        c.insert(key, Instant::now());
     }
     principal_for(app, user).await
 }

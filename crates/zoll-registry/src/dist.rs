@@ -74,7 +74,8 @@ impl Ctx {
     }
 }
 
-fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+/// Decode a query string into pairs (`+` is a space, then percent-decoding), in order.
+pub(crate) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
     let Some(q) = q else { return Vec::new() };
     q.split('&')
         .filter(|p| !p.is_empty())
@@ -93,10 +94,19 @@ fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
 /// Every `/v2/...` request lands here.
 pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let remote = crate::remote_of(parts.extensions.get::<ConnectInfo<SocketAddr>>());
-    let cert = parts.extensions.get::<ClientCert>().cloned();
+    let axum::http::request::Parts {
+        method,
+        uri,
+        headers,
+        extensions,
+        ..
+    } = parts;
+    let remote = crate::remote_of(extensions.get::<ConnectInfo<SocketAddr>>());
+    let cert = extensions.get::<ClientCert>();
+    let route = routes::parse(uri.path());
+    let label = route.as_ref().map(Route::label);
     let result = async {
-        let route = routes::parse(parts.uri.path()).ok_or_else(|| {
+        let route = route.ok_or_else(|| {
             ApiError::new(Code::Unsupported, "no such endpoint").status(StatusCode::NOT_FOUND)
         })?;
         if let Some(name) = route.name()
@@ -107,14 +117,14 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
                 format!("invalid repository name {name:?}"),
             ));
         }
-        let caller = authn::identify(&app, &parts.headers, cert.as_ref(), &remote).await?;
+        let caller = authn::identify(&app, &headers, cert, &remote).await?;
         let ctx = Ctx {
             app: app.clone(),
-            method: parts.method.clone(),
-            headers: parts.headers.clone(),
-            query: parse_query(parts.uri.query()),
+            method,
+            headers,
+            query: parse_query(uri.query()),
             caller,
-            remote: remote.clone(),
+            remote,
         };
         handle(&ctx, route, body).await
     }
@@ -125,6 +135,11 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     resp.headers_mut()
         .insert(API_VERSION, HeaderValue::from_static("registry/2.0"));
+    if let Some(label) = label {
+        // The metrics middleware reads this instead of parsing the path a second time.
+        resp.extensions_mut()
+            .insert(crate::metrics::RouteLabel(label));
+    }
     resp
 }
 

@@ -92,9 +92,9 @@ pub struct App {
     pub blobs: Arc<dyn BlobStore>,
     pub issuer: TokenIssuer,
     pub metrics: metrics::Metrics,
-    /// sha256(user NUL password) -> (account, valid until). Argon2id costs ~30 ms by design; a CLI
+    /// sha256(user NUL password) -> when it was verified. Argon2id costs ~30 ms by design; a CLI
     /// sending Basic on every request must not pay it each time.
-    credential_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    credential_cache: Mutex<HashMap<[u8; 32], Instant>>,
     /// Client address -> (failed logins, window start), for [`authn::check_throttle`].
     login_failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// Concurrent Argon2id checks allowed (one per core).

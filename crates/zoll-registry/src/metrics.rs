@@ -100,11 +100,15 @@ impl Metrics {
     }
 }
 
+/// The route of a `/v2/` response, set by [`crate::dist::dispatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct RouteLabel(pub &'static str);
+
+/// The label of a non-distribution path.
 fn route_label(path: &str) -> &'static str {
-    if let Some(r) = crate::routes::parse(path) {
-        return r.label();
-    }
-    if path == "/token" {
+    if path.starts_with("/v2") {
+        "unknown"
+    } else if path == "/token" {
         "token"
     } else if path.starts_with("/api/") {
         "admin"
@@ -120,7 +124,6 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     let start = Instant::now();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let route = route_label(&path);
     let len_in = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -128,6 +131,10 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
     let resp = next.run(req).await;
+    let route = resp
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or_else(|| route_label(&path), |l| l.0);
     let status = resp.status();
     let len_out = resp
         .headers()

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use zoll_auth::{Principal, ResourceType, Scope};
+use zoll_auth::{Principal, ResourceType};
 
 use crate::App;
 use crate::authn::{self, ClientCert, ReqInfo};
@@ -26,7 +26,7 @@ pub async fn get_token(
 ) -> Response {
     let remote = info.remote.clone();
     let q = query.unwrap_or_default();
-    let params: Vec<(String, String)> = url_pairs(&q);
+    let params = crate::dist::parse_query(Some(&q));
     let scopes: Vec<&str> = params
         .iter()
         .filter(|(k, _)| k == "scope")
@@ -74,21 +74,6 @@ pub async fn post_token(
     issue(&app, creds, None, form.service.as_deref(), &scopes, &remote)
         .await
         .unwrap_or_else(IntoResponse::into_response)
-}
-
-fn url_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (dec(k), dec(v))
-        })
-        .collect()
 }
 
 async fn issue(
@@ -190,13 +175,4 @@ async fn audit(app: &App, actor: &str, action: &str, remote: &str) {
     {
         tracing::warn!(error = %e, "cannot write audit entry");
     }
-}
-
-/// Scopes as requested, for tests and logs.
-pub fn describe(scopes: &[Scope]) -> String {
-    scopes
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
