@@ -491,3 +491,71 @@ fn shutdown_lets_in_flight_requests_finish() {
         .unwrap();
     assert_eq!(linked, Some(10_000));
 }
+
+#[test]
+fn team_members_act_with_the_team_role() {
+    let server = Server::start();
+    server.user("tess", "tess-password-1", None);
+    let http = harness::http();
+    let admin = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, server.url(&format!("/api/v1{path}")))
+            .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+            .json(&body)
+            .send()
+            .unwrap()
+            .status()
+    };
+    let blob = b"team blob".to_vec();
+    let d = zoll_core::Digest::sha256(&blob);
+    let push = || {
+        http.post(server.url(&format!("/v2/acme/team-app/blobs/uploads/?digest={d}")))
+            .basic_auth("tess", Some("tess-password-1"))
+            .body(blob.clone())
+            .send()
+            .unwrap()
+            .status()
+    };
+    // Not a member of private acme: denied.
+    assert_eq!(push(), 403);
+    assert_eq!(
+        admin(
+            reqwest::Method::POST,
+            "/orgs/acme/teams",
+            json!({"name": "builders", "role": "guest"})
+        ),
+        201
+    );
+    assert_eq!(
+        admin(
+            reqwest::Method::PUT,
+            "/orgs/acme/teams/builders/members/tess",
+            json!({})
+        ),
+        200
+    );
+    // A guest team lets her pull, not push.
+    assert_eq!(push(), 403);
+    assert_eq!(
+        admin(
+            reqwest::Method::POST,
+            "/orgs/acme/teams",
+            json!({"name": "devs", "role": "developer"})
+        ),
+        201
+    );
+    assert_eq!(
+        admin(
+            reqwest::Method::PUT,
+            "/orgs/acme/teams/devs/members/tess",
+            json!({})
+        ),
+        200
+    );
+    // The highest of her teams' roles counts.
+    assert_eq!(push(), 201);
+    assert_eq!(
+        admin(reqwest::Method::DELETE, "/orgs/acme/teams/devs", json!({})),
+        200
+    );
+    assert_eq!(push(), 403);
+}

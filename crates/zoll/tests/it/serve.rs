@@ -1196,3 +1196,62 @@ fn setup_token_creates_the_first_administrator_once() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+#[test]
+fn the_first_accounts_take_passwords_from_a_file_or_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pw_file = dir.path().join("pw");
+    std::fs::write(&pw_file, "from-the-file-1\nignored second line\n").unwrap();
+    registry_admin(
+        &data,
+        &[
+            "user",
+            "add",
+            "filed",
+            "--admin",
+            "--password-file",
+            pw_file.to_str().unwrap(),
+        ],
+    );
+    let out = zoll()
+        .args(["registry", "--data-dir"])
+        .arg(&data)
+        .args(["user", "add", "envy"])
+        .env("ZOLL_PASSWORD", "from-the-env-1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No password at all: a clear error, exit 2, and no account.
+    let out = zoll()
+        .args(["registry", "--data-dir"])
+        .arg(&data)
+        .args(["user", "add", "nopass"])
+        .env_remove("ZOLL_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a password is required"));
+
+    let server = Serve::start(&data, &[]);
+    let http = http();
+    let status = |user: &str, pw: &str| {
+        http.get(server.url("/v2/"))
+            .basic_auth(user, Some(pw))
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(status("filed", "from-the-file-1"), StatusCode::OK);
+    assert_eq!(status("envy", "from-the-env-1"), StatusCode::OK);
+    assert_eq!(
+        status("nopass", "anything-at-all"),
+        StatusCode::UNAUTHORIZED
+    );
+    // An administrator exists, so no setup token was printed.
+    assert!(!server.stderr().contains("zs_"), "{}", server.stderr());
+}
