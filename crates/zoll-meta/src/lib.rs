@@ -63,6 +63,8 @@ pub enum Error {
     Exists(String),
     #[error("{0} does not exist")]
     Missing(String),
+    #[error("{0}")]
+    Limit(String),
     #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://...")]
     Url(String),
 }
@@ -971,6 +973,7 @@ impl Meta {
         for sql in [
             "DELETE FROM tags WHERE repo = $1 AND digest = $2",
             "DELETE FROM manifest_refs WHERE repo = $1 AND parent = $2",
+            "DELETE FROM signatures WHERE repo = $1 AND digest = $2",
         ] {
             sqlx::query(sql)
                 .bind(repo)
@@ -981,6 +984,75 @@ impl Meta {
         }
         tx.commit().await.map_err(q("delete manifest"))?;
         Ok(true)
+    }
+
+    /// Signatures stored for a manifest through the signature API extension, oldest first.
+    pub async fn signatures(&self, repo: &str, d: &Digest) -> Result<Vec<StoredSignature>, Error> {
+        let rows = sqlx::query(
+            "SELECT name, kind, content FROM signatures WHERE repo = $1 AND digest = $2 \
+             ORDER BY created_at, name",
+        )
+        .bind(repo)
+        .bind(d.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list signatures"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredSignature {
+                    name: r.try_get("name").map_err(q("list signatures"))?,
+                    kind: r.try_get("kind").map_err(q("list signatures"))?,
+                    content: r.try_get("content").map_err(q("list signatures"))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Store a signature for a manifest; at most `limit` per manifest. A second signature with
+    /// the same name fails with [`Error::Exists`], one past the limit with [`Error::Limit`].
+    pub async fn put_signature(
+        &self,
+        repo: &str,
+        d: &Digest,
+        sig: &StoredSignature,
+        limit: usize,
+    ) -> Result<(), Error> {
+        let digest = d.to_string();
+        let _w = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(q("store signature"))?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM signatures WHERE repo = $1 AND digest = $2")
+                .bind(repo)
+                .bind(&digest)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(q("store signature"))?;
+        if count as usize >= limit {
+            return Err(Error::Limit(format!(
+                "manifest {digest} in {repo} already has {count} signatures (the limit)"
+            )));
+        }
+        let r = sqlx::query(
+            "INSERT INTO signatures (repo, digest, name, kind, content, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(repo)
+        .bind(&digest)
+        .bind(&sig.name)
+        .bind(&sig.kind)
+        .bind(&sig.content)
+        .bind(now_secs())
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Error::Exists(format!("signature {}", sig.name)));
+            }
+            Err(e) => return Err(q("store signature")(e)),
+        }
+        tx.commit().await.map_err(q("store signature"))?;
+        Ok(())
     }
 
     /// Remove a tag; the manifest stays.

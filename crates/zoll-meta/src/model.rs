@@ -139,3 +139,14 @@ pub struct AuditFilter {
     pub since_micros: Option<i64>,
     pub limit: i64,
 }
+
+/// A signature stored through the signature API extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredSignature {
+    /// The client's name for it, `<manifest digest>@<random>`.
+    pub name: String,
+    /// Its type as the client gave it (`atomic` for containers/image simple signing).
+    pub kind: String,
+    /// The signature bytes, base64.
+    pub content: String,
+}

@@ -33,6 +33,10 @@ pub struct Config {
     /// further attempts get 429 TOOMANYREQUESTS until the window ends.
     pub max_failed_logins: u32,
     pub failed_login_window_seconds: u64,
+    /// Offer the signature API extension of containers/image (`X-Registry-Supports-Signatures`
+    /// on `/v2/`, `/extensions/v2/<name>/signatures/<digest>`). When off, skopeo and podman fall
+    /// back to a lookaside directory configured in their `registries.d`.
+    pub signature_extension: bool,
     pub storage: StorageConfig,
     pub tls: Option<TlsConfig>,
 }
@@ -51,6 +55,7 @@ impl Default for Config {
             credential_cache_seconds: 60,
             max_failed_logins: 20,
             failed_login_window_seconds: 60,
+            signature_extension: true,
             storage: StorageConfig::default(),
             tls: None,
         }

@@ -32,6 +32,13 @@ const OCI_SUBJECT: HeaderName = HeaderName::from_static("oci-subject");
 const OCI_FILTERS_APPLIED: HeaderName = HeaderName::from_static("oci-filters-applied");
 const API_VERSION: HeaderName = HeaderName::from_static("docker-distribution-api-version");
 const RANGE: HeaderName = HeaderName::from_static("range");
+const SUPPORTS_SIGNATURES: HeaderName = HeaderName::from_static("x-registry-supports-signatures");
+
+/// Most signatures one manifest may carry through the signature extension.
+const MAX_SIGNATURES: usize = 64;
+/// Largest signature-extension request body (an OpenPGP signed message of a small JSON payload
+/// is well under 4 KiB; base64 and JSON add a third).
+const MAX_SIGNATURE_BODY: usize = 64 * 1024;
 
 /// One request, parsed.
 struct Ctx {
@@ -103,8 +110,11 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     } = parts;
     let remote = crate::remote_of(extensions.get::<ConnectInfo<SocketAddr>>());
     let cert = extensions.get::<ClientCert>();
-    let route = routes::parse(uri.path());
+    let route = routes::parse(uri.path())
+        .filter(|r| app.config.signature_extension || !matches!(r, Route::Signatures { .. }));
     let label = route.as_ref().map(Route::label);
+    // containers/image reads the extension's announcement off the `/v2/` ping, 401 included.
+    let announce = app.config.signature_extension && route == Some(Route::Base);
     let result = async {
         let route = route.ok_or_else(|| {
             ApiError::new(Code::Unsupported, "no such endpoint").status(StatusCode::NOT_FOUND)
@@ -135,6 +145,10 @@ pub async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     resp.headers_mut()
         .insert(API_VERSION, HeaderValue::from_static("registry/2.0"));
+    if announce {
+        resp.headers_mut()
+            .insert(SUPPORTS_SIGNATURES, HeaderValue::from_static("1"));
+    }
     if let Some(label) = label {
         // The metrics middleware reads this instead of parsing the path a second time.
         resp.extensions_mut()
@@ -175,6 +189,11 @@ async fn handle(ctx: &Ctx, route: Route, body: Body) -> ApiResult<Response> {
         Route::Referrers { name, digest } if *m == Method::GET => {
             referrers(ctx, &name, &digest).await
         }
+        Route::Signatures { name, digest } => match *m {
+            Method::GET => get_signatures(ctx, &name, &digest).await,
+            Method::PUT => put_signature(ctx, &name, &digest, body).await,
+            _ => Err(unsupported()),
+        },
         _ => Err(unsupported()),
     }
 }
@@ -775,6 +794,136 @@ fn parse_range(value: &str, size: u64) -> Result<std::ops::Range<u64>, ()> {
         return Err(());
     }
     Ok(start..end)
+}
+
+/// One signature as the extension's JSON carries it (containers/image `extensionSignature`).
+#[derive(serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtensionSignature {
+    #[serde(rename = "schemaVersion")]
+    version: u32,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    /// base64 (Go encodes `[]byte` so).
+    content: String,
+}
+
+/// The manifest a signature request names; it must exist in the repository.
+async fn signed_manifest(ctx: &Ctx, name: &str, digest: &str) -> ApiResult<Digest> {
+    let d = parse_digest(digest)?;
+    if ctx.app.meta.manifest(name, &d).await?.is_none() {
+        return Err(ApiError::new(
+            Code::ManifestUnknown,
+            format!("manifest {d} is unknown to repository {name}"),
+        ));
+    }
+    Ok(d)
+}
+
+/// `GET /extensions/v2/<name>/signatures/<digest>`: the stored signatures (an empty list when
+/// there are none: clients treat anything but 200 as an error).
+async fn get_signatures(ctx: &Ctx, name: &str, digest: &str) -> ApiResult<Response> {
+    ctx.require(name, Op::Pull).await?;
+    let d = signed_manifest(ctx, name, digest).await?;
+    let signatures: Vec<ExtensionSignature> = ctx
+        .app
+        .meta
+        .signatures(name, &d)
+        .await?
+        .into_iter()
+        .map(|s| ExtensionSignature {
+            version: 2,
+            name: s.name,
+            kind: s.kind,
+            content: s.content,
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        json!({ "signatures": signatures }).to_string(),
+    ))
+}
+
+/// `PUT /extensions/v2/<name>/signatures/<digest>`: add one signature (201). The server keeps
+/// it as given; whether it is trusted is decided by whoever verifies it.
+async fn put_signature(ctx: &Ctx, name: &str, digest: &str, body: Body) -> ApiResult<Response> {
+    ctx.require(name, Op::Push).await?;
+    let d = signed_manifest(ctx, name, digest).await?;
+    let bytes = axum::body::to_bytes(body, MAX_SIGNATURE_BODY)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                Code::SizeInvalid,
+                format!("signature body is larger than {MAX_SIGNATURE_BODY} bytes"),
+            )
+            .status(StatusCode::PAYLOAD_TOO_LARGE)
+        })?;
+    let invalid =
+        |msg: String| ApiError::new(Code::Unsupported, msg).status(StatusCode::BAD_REQUEST);
+    let sig: ExtensionSignature = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("invalid signature for {d} in {name}: {e}")))?;
+    if sig.version != 2 {
+        return Err(invalid(format!(
+            "signature {:?}: unsupported schemaVersion {} (expected 2)",
+            sig.name, sig.version
+        )));
+    }
+    let prefix = format!("{d}@");
+    let suffix = sig.name.strip_prefix(&prefix).unwrap_or("");
+    if suffix.is_empty()
+        || suffix.len() > 128
+        || !suffix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(invalid(format!(
+            "signature name {:?} must be {prefix}<name> (letters, digits, - and _)",
+            sig.name
+        )));
+    }
+    if sig.kind != "atomic" {
+        return Err(invalid(format!(
+            "signature {:?}: unsupported type {:?} (expected \"atomic\")",
+            sig.name, sig.kind
+        )));
+    }
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(&sig.content) {
+        Ok(raw) if !raw.is_empty() => {}
+        _ => {
+            return Err(invalid(format!(
+                "signature {:?}: content is not non-empty base64",
+                sig.name
+            )));
+        }
+    }
+    let stored = zoll_meta::StoredSignature {
+        name: sig.name,
+        kind: sig.kind,
+        content: sig.content,
+    };
+    match ctx
+        .app
+        .meta
+        .put_signature(name, &d, &stored, MAX_SIGNATURES)
+        .await
+    {
+        Ok(()) => {}
+        Err(zoll_meta::Error::Exists(what)) => {
+            return Err(
+                ApiError::new(Code::Denied, format!("{what} already exists"))
+                    .status(StatusCode::CONFLICT),
+            );
+        }
+        Err(zoll_meta::Error::Limit(what)) => {
+            return Err(ApiError::new(Code::Denied, what).status(StatusCode::CONFLICT));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    ctx.audit("signature.put", &format!("{name}@{d}"), &stored.name)
+        .await;
+    Ok(empty(StatusCode::CREATED))
 }
 
 async fn get_blob(ctx: &Ctx, name: &str, digest: &str) -> ApiResult<Response> {

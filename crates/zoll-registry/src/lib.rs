@@ -186,6 +186,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v2", any(dist::dispatch))
         .route("/v2/", any(dist::dispatch))
         .route("/v2/{*rest}", any(dist::dispatch))
+        .route("/extensions/v2/{*rest}", any(dist::dispatch))
         .route("/token", get(token::get_token).post(token::post_token))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

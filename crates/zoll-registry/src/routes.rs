@@ -8,12 +8,34 @@ use zoll_core::Digest;
 pub enum Route {
     Base,
     Catalog,
-    Manifest { name: String, reference: String },
-    Blob { name: String, digest: String },
-    UploadStart { name: String },
-    Upload { name: String, id: String },
-    Tags { name: String },
-    Referrers { name: String, digest: String },
+    Manifest {
+        name: String,
+        reference: String,
+    },
+    Blob {
+        name: String,
+        digest: String,
+    },
+    UploadStart {
+        name: String,
+    },
+    Upload {
+        name: String,
+        id: String,
+    },
+    Tags {
+        name: String,
+    },
+    Referrers {
+        name: String,
+        digest: String,
+    },
+    /// `/extensions/v2/<name>/signatures/<digest>`: the signature API extension of
+    /// containers/image (skopeo, podman), first offered by OpenShift's registry.
+    Signatures {
+        name: String,
+        digest: String,
+    },
 }
 
 impl Route {
@@ -26,7 +48,8 @@ impl Route {
             | Route::UploadStart { name }
             | Route::Upload { name, .. }
             | Route::Tags { name }
-            | Route::Referrers { name, .. } => Some(name),
+            | Route::Referrers { name, .. }
+            | Route::Signatures { name, .. } => Some(name),
         }
     }
 
@@ -40,12 +63,23 @@ impl Route {
             Route::UploadStart { .. } | Route::Upload { .. } => "upload",
             Route::Tags { .. } => "tags",
             Route::Referrers { .. } => "referrers",
+            Route::Signatures { .. } => "signatures",
         }
     }
 }
 
 /// Parse the path (without query). `None`: not a distribution route.
 pub fn parse(path: &str) -> Option<Route> {
+    if let Some(rest) = path.strip_prefix("/extensions/v2/") {
+        let (name, digest) = rest.rsplit_once("/signatures/")?;
+        if name.is_empty() || digest.is_empty() || digest.contains('/') {
+            return None;
+        }
+        return Some(Route::Signatures {
+            name: name.to_owned(),
+            digest: digest.to_owned(),
+        });
+    }
     let rest = path.strip_prefix("/v2")?;
     if rest.is_empty() || rest == "/" {
         return Some(Route::Base);
@@ -138,6 +172,20 @@ pub fn parse_reference(s: &str) -> Result<Reference, bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_extension_routes() {
+        assert_eq!(
+            parse("/extensions/v2/org/a/b/signatures/sha256:abc"),
+            Some(Route::Signatures {
+                name: "org/a/b".into(),
+                digest: "sha256:abc".into()
+            })
+        );
+        assert_eq!(parse("/extensions/v2/signatures/sha256:abc"), None);
+        assert_eq!(parse("/extensions/v2/a/signatures/"), None);
+        assert_eq!(parse("/extensions/v2/a/b"), None);
+    }
 
     #[test]
     fn routes_are_recognised_from_the_end() {

@@ -15,7 +15,7 @@ pub(crate) struct Server {
     pub(crate) app: Arc<App>,
     #[allow(dead_code)]
     pub(crate) data: PathBuf,
-    _dir: Option<tempfile::TempDir>,
+    pub(crate) _dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     pub(crate) runtime: Arc<tokio::runtime::Runtime>,

@@ -1974,3 +1974,162 @@ fn too_many_failed_logins_are_toomanyrequests_until_the_window_ends() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
     assert_eq!(get(crate::harness::ADMIN_PASSWORD).status(), 200);
 }
+
+// ---- the signature API extension of containers/image ----
+
+/// `/extensions/v2/<name>/signatures/<digest>` as containers/image's docker transport uses it
+/// (docker_client.go `extensionSignature`/`extensionSignatureList`; docker_image_src.go and
+/// docker_image_dest.go): announced by `X-Registry-Supports-Signatures: 1` on the `/v2/` ping
+/// (401 included); GET answers 200 with a (possibly empty) list; PUT of one signature answers
+/// 201; both under the repository's pull/push permissions.
+#[test]
+fn signature_extension_stores_and_lists_signatures_under_rbac() {
+    let server = Server::start();
+    let api = Api::admin(&server);
+    assert_eq!(
+        api.get("/v2/")
+            .expect(200)
+            .header("X-Registry-Supports-Signatures"),
+        Some("1")
+    );
+    let anon = Api::anonymous(&server);
+    assert_eq!(
+        anon.get("/v2/")
+            .expect(401)
+            .header("X-Registry-Supports-Signatures"),
+        Some("1")
+    );
+    assert_eq!(
+        api.get("/v2/_catalog")
+            .expect(200)
+            .header("X-Registry-Supports-Signatures"),
+        None,
+        "the announcement belongs to the ping only"
+    );
+
+    let repo = "sig/app";
+    let m = image_manifest_bytes(&api, repo, "sig");
+    let digest = Digest::sha256(&m);
+    api.put_manifest(repo, "v1", OCI_MANIFEST, &m).expect(201);
+    let path = format!("/extensions/v2/{repo}/signatures/{digest}");
+    let list = api.get(&path).expect(200).json();
+    assert_eq!(list, json!({"signatures": []}));
+
+    let content = base64_std(b"\xa3\x01 an openpgp message");
+    let sig = |name: &str| json!({"schemaVersion": 2, "name": name, "type": "atomic", "content": content});
+    let name1 = format!("{digest}@0123456789abcdef0123456789abcdef");
+    let put = |api: &Api, body: &Value| {
+        api.send(
+            Method::PUT,
+            &path,
+            &[("Content-Type", "application/json")],
+            Some(bytes(body)),
+        )
+    };
+    put(&api, &sig(&name1)).expect(201);
+    assert_eq!(
+        api.get(&path).expect(200).json(),
+        json!({"signatures": [sig(&name1)]})
+    );
+    // The same name again: refused, the first one is kept.
+    put(&api, &sig(&name1)).expect(409);
+    let name2 = format!("{digest}@fedcba9876543210fedcba9876543210");
+    put(&api, &sig(&name2)).expect(201);
+    assert_eq!(
+        api.get(&path).expect(200).json()["signatures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Malformed requests name what is wrong and store nothing.
+    for (body, needle) in [
+        (sig("sha256:0000@x"), "must be"),
+        (
+            json!({"schemaVersion": 1, "name": name1, "type": "atomic", "content": content}),
+            "schemaVersion",
+        ),
+        (
+            json!({"schemaVersion": 2, "name": format!("{digest}@a1"), "type": "sigstore", "content": content}),
+            "type",
+        ),
+        (
+            json!({"schemaVersion": 2, "name": format!("{digest}@a2"), "type": "atomic", "content": "!!"}),
+            "base64",
+        ),
+        (
+            json!({"schemaVersion": 2, "name": format!("{digest}@a3"), "type": "atomic"}),
+            "invalid signature",
+        ),
+    ] {
+        let r = put(&api, &body);
+        r.expect(400);
+        assert!(
+            String::from_utf8_lossy(&r.body).contains(needle),
+            "{r:?} should mention {needle:?}"
+        );
+    }
+    let big = json!({"schemaVersion": 2, "name": format!("{digest}@big"), "type": "atomic",
+        "content": base64_std(&vec![7u8; 100 * 1024])});
+    put(&api, &big).expect(413);
+    assert_eq!(
+        api.get(&path).expect(200).json()["signatures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Unknown manifests and bad digests.
+    let other = Digest::sha256(b"no such manifest");
+    api.get(&format!("/extensions/v2/{repo}/signatures/{other}"))
+        .expect_error(404, "MANIFEST_UNKNOWN");
+    api.get(&format!("/extensions/v2/{repo}/signatures/sha256:zz"))
+        .expect_error(400, "DIGEST_INVALID");
+
+    // RBAC: the organisation is private, so anonymous callers get 401 for both verbs.
+    anon.get(&path).expect(401);
+    put(&anon, &sig(&format!("{digest}@anon"))).expect(401);
+
+    // Deleting the manifest deletes its signatures.
+    api.delete(&format!("/v2/{repo}/manifests/{digest}"))
+        .expect(202);
+    api.put_manifest(repo, "v1", OCI_MANIFEST, &m).expect(201);
+    assert_eq!(api.get(&path).expect(200).json(), json!({"signatures": []}));
+}
+
+#[test]
+fn signature_extension_can_be_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = zoll_registry::Config::default();
+    config.data_dir = dir.path().join("data");
+    config.signature_extension = false;
+    let mut server = Server::start_with(config);
+    server._dir = Some(dir);
+    server.bootstrap();
+    let api = Api::admin(&server);
+    assert_eq!(
+        api.get("/v2/")
+            .expect(200)
+            .header("X-Registry-Supports-Signatures"),
+        None
+    );
+    let repo = "sig/off";
+    let m = image_manifest_bytes(&api, repo, "off");
+    api.put_manifest(repo, "v1", OCI_MANIFEST, &m).expect(201);
+    api.get(&format!(
+        "/extensions/v2/{repo}/signatures/{}",
+        Digest::sha256(&m)
+    ))
+    .expect(404);
+}
+
+fn image_manifest_bytes(api: &Api, repo: &str, seed: &str) -> Vec<u8> {
+    bytes(&image(api, repo, seed))
+}
+
+fn base64_std(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
