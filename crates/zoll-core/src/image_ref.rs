@@ -108,6 +108,16 @@ impl ImageRef {
         }
     }
 
+    /// The same repository with `tag` (no digest). The tag is not checked: callers pass tags
+    /// they built from the OCI tag grammar (`sha256-<hex>.sig`, ...).
+    pub fn with_tag(&self, tag: &str) -> ImageRef {
+        ImageRef {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            reference: Reference::Tag(tag.to_owned()),
+        }
+    }
+
     /// `registry/repository` without tag or digest.
     pub fn name(&self) -> String {
         format!("{}/{}", self.registry, self.repository)

@@ -644,6 +644,151 @@ impl Client {
         })
     }
 
+    // ----- referrers -----
+
+    /// The referrers of a manifest (OCI 1.1 referrers API), optionally only those of one
+    /// artifact type. A registry without the API (404) is asked for the fallback tag
+    /// `<alg>-<hex>` instead, filtered here; neither existing means no referrers.
+    pub fn referrers(
+        &self,
+        image: &ImageRef,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<types::ImageIndex, Error> {
+        let target = format!("{}@{subject}", image.name());
+        let mut url = self.repo_url(image, &format!("referrers/{subject}"))?;
+        if let Some(t) = artifact_type {
+            url.query_pairs_mut().append_pair("artifactType", t);
+        }
+        let req = Req::new(Method::GET, url, pull_scope(image))
+            .header(header::ACCEPT, types::OCI_INDEX);
+        let mut index = match self.send(image.registry(), req, Subject::Manifest, &target) {
+            Ok(resp) => {
+                let body = read_limited(resp, MAX_SMALL_BODY, &target)?;
+                serde_json::from_slice::<types::ImageIndex>(&body).map_err(|e| {
+                    Error::InvalidResponse {
+                        target: target.clone(),
+                        message: format!("referrers list: {e}"),
+                    }
+                })?
+            }
+            Err(e) if e.is_not_found() => {
+                let tag = format!("{}-{}", subject.algorithm().as_str(), subject.hex());
+                match self.get_manifest(&image.with_tag(&tag)) {
+                    Ok(m) if m.is_index() => m.index().map_err(|e| Error::InvalidResponse {
+                        target: target.clone(),
+                        message: format!("referrers tag {tag}: {e}"),
+                    })?,
+                    Ok(_) => {
+                        return Err(Error::InvalidResponse {
+                            target,
+                            message: format!("referrers tag {tag} is not an index"),
+                        });
+                    }
+                    Err(e) if e.is_not_found() => types::ImageIndex::empty(),
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(t) = artifact_type {
+            index
+                .manifests
+                .retain(|d| d.artifact_type.as_deref() == Some(t));
+        }
+        Ok(index)
+    }
+
+    // ----- the signature API extension (containers/image, OpenShift) -----
+
+    /// Whether the registry announces the signature API extension
+    /// (`X-Registry-Supports-Signatures: 1` on its `/v2/` ping, whatever the status).
+    pub fn supports_signature_extension(&self, registry: &str) -> Result<bool, Error> {
+        let url = self
+            .base_url(registry)?
+            .join("v2/")
+            .map_err(|e| Error::Options(format!("registry {registry}: {e}")))?;
+        let resp = self.with_retries(registry, true, &mut || {
+            Ok(self.http.request(Method::GET, url.clone()))
+        })?;
+        Ok(resp
+            .headers()
+            .get("x-registry-supports-signatures")
+            .is_some_and(|v| v.as_bytes() == b"1"))
+    }
+
+    fn signature_extension_url(&self, image: &ImageRef, digest: &Digest) -> Result<Url, Error> {
+        self.base_url(image.registry())?
+            .join(&format!(
+                "extensions/v2/{}/signatures/{digest}",
+                image.repository()
+            ))
+            .map_err(|e| Error::Options(format!("{}: {e}", image.name())))
+    }
+
+    /// The signatures stored for a manifest through the extension.
+    pub fn extension_signatures(
+        &self,
+        image: &ImageRef,
+        digest: &Digest,
+    ) -> Result<Vec<types::ExtensionSignature>, Error> {
+        let target = format!("{}@{digest} signatures", image.name());
+        let url = self.signature_extension_url(image, digest)?;
+        let resp = self.send(
+            image.registry(),
+            Req::new(Method::GET, url, pull_scope(image)),
+            Subject::Manifest,
+            &target,
+        )?;
+        let body = read_limited(resp, MAX_SMALL_BODY, &target)?;
+        let list: types::ExtensionSignatureList =
+            serde_json::from_slice(&body).map_err(|e| Error::InvalidResponse {
+                target,
+                message: format!("signature list: {e}"),
+            })?;
+        Ok(list.signatures)
+    }
+
+    /// Add one signature to a manifest through the extension.
+    pub fn put_extension_signature(
+        &self,
+        image: &ImageRef,
+        digest: &Digest,
+        signature: &types::ExtensionSignature,
+    ) -> Result<(), Error> {
+        let target = format!("{}@{digest} signatures", image.name());
+        let url = self.signature_extension_url(image, digest)?;
+        let mut req = Req::new(Method::PUT, url, push_scope(image))
+            .header(header::CONTENT_TYPE, "application/json");
+        req.body = ReqBody::Bytes(serde_json::to_vec(signature).map_err(|e| {
+            Error::InvalidResponse {
+                target: target.clone(),
+                message: format!("cannot encode signature: {e}"),
+            }
+        })?);
+        self.send(image.registry(), req, Subject::Manifest, &target)?;
+        Ok(())
+    }
+
+    /// GET a URL without registry credentials (a lookaside signature store); `None` on 404.
+    pub fn get_url(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
+        let parsed = Url::parse(url).map_err(|e| Error::Options(format!("{url}: {e}")))?;
+        let resp = self.with_retries(url, true, &mut || {
+            Ok(self.http.request(Method::GET, parsed.clone()))
+        })?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(Error::InvalidResponse {
+                target: url.to_owned(),
+                message: format!("http {}", status.as_u16()),
+            });
+        }
+        read_limited(resp, limit, url).map(Some)
+    }
+
     // ----- URLs -----
 
     /// `https://HOST/` (or `http://` when insecure) for a registry; Docker Hub is served by

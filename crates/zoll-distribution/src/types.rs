@@ -153,6 +153,18 @@ pub struct ImageIndex {
 }
 
 impl ImageIndex {
+    /// An OCI index without entries.
+    pub fn empty() -> ImageIndex {
+        ImageIndex {
+            schema_version: 2,
+            media_type: Some(OCI_INDEX.to_owned()),
+            artifact_type: None,
+            manifests: Vec::new(),
+            subject: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+
     /// The first entry whose platform satisfies `wanted`.
     pub fn find_platform(&self, wanted: &Platform) -> Option<&Descriptor> {
         self.manifests
@@ -238,4 +250,26 @@ mod tests {
         let back: ImageManifest = serde_json::from_str(&s).unwrap();
         assert_eq!(back, m);
     }
+}
+
+/// One signature of the signature API extension (containers/image `extensionSignature`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionSignature {
+    /// Always 2.
+    #[serde(rename = "schemaVersion")]
+    pub version: u32,
+    /// `<manifest digest>@<random hex>`.
+    pub name: String,
+    /// `atomic` for simple signing.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The signature bytes, base64 (Go's encoding of `[]byte`).
+    pub content: String,
+}
+
+/// The body of `GET /extensions/v2/<name>/signatures/<digest>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionSignatureList {
+    #[serde(default)]
+    pub signatures: Vec<ExtensionSignature>,
 }
