@@ -18,6 +18,7 @@
 pub mod cosign;
 pub mod layout;
 pub mod simple;
+pub mod trust;
 
 use zoll_core::Digest;
 
