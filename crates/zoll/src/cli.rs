@@ -87,6 +87,209 @@ pub(crate) enum Command {
     /// Administer the registry's accounts offline, against its data directory or database.
     #[command(verbatim_doc_comment)]
     Registry(RegistryAdminArgs),
+    /// Signing keys: cosign-compatible key files, or keys made inside a PKCS#11 token.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign an image's manifest digest (cosign format, a Sigstore bundle, or GPG simple signing).
+    ///
+    /// A tag is resolved to its digest first; the digest is what gets signed. cosign signatures
+    /// are appended to the `sha256-<hex>.sig` tag (cosign's layout) or, with --format bundle,
+    /// stored as a Sigstore bundle in an OCI 1.1 referrer. With --gpg-key the signature is a
+    /// containers/image simple signature that skopeo and podman verify with a policy.json
+    /// `signedBy` rule; it goes through the registry's signature extension when the registry
+    /// offers one (zoll serve does), else into --lookaside DIR.
+    ///
+    /// The key password comes from ZOLL_KEY_PASSWORD, COSIGN_PASSWORD or --password-file (an
+    /// unencrypted or empty-password key needs none).
+    ///
+    /// Examples:
+    ///   zoll sign localhost:5000/acme/app:1.0 --key zoll.key --insecure
+    ///   zoll sign r.example/acme/app@sha256:... --key 'pkcs11:token=zoll;object=release?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin'
+    ///   zoll sign r.example/acme/app:1.0 --gpg-key release.asc --lookaside /var/lib/sigstore
+    #[command(verbatim_doc_comment)]
+    Sign(SignArgs),
+    /// Attach an attestation (an in-toto statement in a signed DSSE envelope) to an image.
+    ///
+    /// --type is cyclonedx, spdx, spdxjson, vuln, openvex, slsaprovenance, slsaprovenance02,
+    /// slsaprovenance1, link, custom, or a predicate type URI. The envelope goes to cosign's
+    /// `sha256-<hex>.att` tag and into an OCI 1.1 referrer.
+    ///
+    /// Example:
+    ///   zoll sbom localhost:5000/acme/app:1.0 --insecure -f cyclonedx-json -o bom.json
+    ///   zoll attest localhost:5000/acme/app:1.0 --insecure --predicate bom.json --type cyclonedx --key zoll.key
+    #[command(verbatim_doc_comment)]
+    Attest(AttestArgs),
+    /// Verify an image's signatures; print the verified payloads as JSON.
+    ///
+    /// Looks in the `.sig` tag, the referrers (Sigstore bundles) and, with --gpg-key, the
+    /// signature extension or --lookaside. IMAGE may also be oci:DIR[:TAG] (offline). Keys
+    /// come from --key (repeatable; files, directories of *.pub, PKCS#11 URIs), --gpg-key, or
+    /// the --trust file's rule for the image. Exit codes: 0 verified, 1 not verified (the
+    /// message says which check failed), 2 error.
+    ///
+    /// Examples:
+    ///   zoll verify localhost:5000/acme/app:1.0 --insecure --key zoll.pub
+    ///   zoll verify r.example/acme/app:1.0 --key keys/ --min-signatures 2 -a env=prod
+    ///   zoll verify oci:./app-layout:1.0 --key zoll.pub
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
+    /// Verify an image's attestations of one predicate type; print the statements as JSON.
+    #[command(verbatim_doc_comment)]
+    VerifyAttestation(VerifyAttestationArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Make an ECDSA P-256 key pair: NAME.key (encrypted, cosign's format) and NAME.pub.
+    ///
+    /// With --pkcs11 URI the key is generated inside the token and never leaves it; the public
+    /// key is written to NAME.pub.
+    ///
+    /// Examples:
+    ///   ZOLL_KEY_PASSWORD=... zoll key generate --output-key-prefix release
+    ///   zoll key generate --pkcs11 'pkcs11:token=zoll;object=release?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234'
+    #[command(verbatim_doc_comment)]
+    Generate(KeyGenerateArgs),
+    /// Print the public key (SPKI PEM) of a key file or PKCS#11 key.
+    PublicKey(KeyPublicArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyGenerateArgs {
+    /// Write NAME.key and NAME.pub.
+    #[arg(long, value_name = "NAME", default_value = "zoll")]
+    pub(crate) output_key_prefix: String,
+    /// Generate the key inside this PKCS#11 token (RFC 7512 URI with token and object).
+    #[arg(long, value_name = "URI")]
+    pub(crate) pkcs11: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyPublicArgs {
+    /// A private key file or PKCS#11 URI.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
+}
+
+/// Where a key password comes from (never only a prompt).
+#[derive(Debug, Args)]
+pub(crate) struct KeyPasswordArgs {
+    /// Read the key password from FILE (first line) instead of ZOLL_KEY_PASSWORD/COSIGN_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The image (REGISTRY/REPO:TAG or @DIGEST).
+    pub(crate) image: String,
+    /// cosign private key file or PKCS#11 URI.
+    #[arg(
+        long,
+        value_name = "KEY",
+        conflicts_with = "gpg_key",
+        required_unless_present = "gpg_key"
+    )]
+    pub(crate) key: Option<String>,
+    /// Sign with this OpenPGP secret key (a key file, or a fingerprint of a key in --gpg-keyring).
+    #[arg(long, value_name = "FILE|FINGERPRINT")]
+    pub(crate) gpg_key: Option<String>,
+    /// OpenPGP secret key files to look a --gpg-key fingerprint up in; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) gpg_keyring: Vec<PathBuf>,
+    /// Annotation stored in the signed payload; repeatable.
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    /// cosign's tag layout (simple) or a Sigstore bundle v0.3 referrer (bundle).
+    #[arg(long, value_enum, default_value = "simple")]
+    pub(crate) format: SignatureFormat,
+    /// Lookaside directory for GPG signatures when the registry has no signature extension.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) lookaside: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SignatureFormat {
+    Simple,
+    Bundle,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    /// The image (REGISTRY/REPO:TAG or @DIGEST).
+    pub(crate) image: String,
+    /// The predicate (JSON file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) predicate: PathBuf,
+    /// Predicate type: a cosign shortcut or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub(crate) predicate_type: String,
+    /// cosign private key file or PKCS#11 URI.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// Which keys a verification trusts and what it requires.
+#[derive(Debug, Args)]
+pub(crate) struct TrustArgs {
+    /// Trusted public key: a file, a directory of *.pub files, or a PKCS#11 URI; repeatable.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Vec<String>,
+    /// Trust file (see the trust store in the README); its rule for the image applies when no
+    /// --key or --gpg-key is given.
+    #[arg(long, value_name = "FILE", env = "ZOLL_TRUST")]
+    pub(crate) trust: Option<PathBuf>,
+    /// How many distinct trusted keys must have signed.
+    #[arg(long, value_name = "N")]
+    pub(crate) min_signatures: Option<usize>,
+    /// How the signed docker-reference must match IMAGE: exact, repository or ignore.
+    #[arg(long, value_name = "RULE")]
+    pub(crate) identity: Option<String>,
+    /// Annotation every verified signature must carry; repeatable.
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The image: REGISTRY/REPO:TAG, REGISTRY/REPO@DIGEST or oci:DIR[:TAG].
+    pub(crate) image: String,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Trusted OpenPGP public key file (GPG simple signatures); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) gpg_key: Vec<PathBuf>,
+    /// Lookaside directory or URL to read GPG signatures from when the registry has no
+    /// signature extension.
+    #[arg(long, value_name = "DIR|URL")]
+    pub(crate) lookaside: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyAttestationArgs {
+    /// The image: REGISTRY/REPO:TAG, REGISTRY/REPO@DIGEST or oci:DIR[:TAG].
+    pub(crate) image: String,
+    /// Predicate type: a cosign shortcut or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub(crate) predicate_type: String,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 /// Where the registry's configuration and data are.
@@ -327,6 +530,14 @@ pub(crate) struct ScanArgs {
     /// Update the database from its default sources before scanning (downloads).
     #[arg(long)]
     pub(crate) update_db: bool,
+    /// Also sign the result and attach it to IMAGE as an attestation (needs --key).
+    #[arg(long, value_name = "IMAGE", requires = "key")]
+    pub(crate) attest: Option<String>,
+    /// Key for --attest: a cosign private key file or a PKCS#11 URI.
+    #[arg(long, value_name = "KEY", requires = "attest")]
+    pub(crate) key: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
     #[command(flatten)]
     pub(crate) db: DbDirArgs,
     #[command(flatten)]
@@ -425,6 +636,14 @@ pub(crate) struct SbomArgs {
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also sign the result and attach it to IMAGE as an attestation (needs --key).
+    #[arg(long, value_name = "IMAGE", requires = "key")]
+    pub(crate) attest: Option<String>,
+    /// Key for --attest: a cosign private key file or a PKCS#11 URI.
+    #[arg(long, value_name = "KEY", requires = "attest")]
+    pub(crate) key: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
     #[command(flatten)]
     pub(crate) image_opts: ImageArgs,
     #[command(flatten)]

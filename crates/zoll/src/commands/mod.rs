@@ -4,6 +4,7 @@ mod db;
 mod registry;
 mod sbom;
 mod scan;
+mod seal;
 mod version;
 
 use std::process::ExitCode;
@@ -20,6 +21,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(cmd) => version::run(cmd),
         Command::Serve(args) => registry::serve(args),
         Command::Registry(args) => registry::admin(args),
+        Command::Key(cmd) => seal::key(cmd),
+        Command::Sign(args) => seal::sign(args),
+        Command::Attest(args) => seal::attest(args),
+        Command::Verify(args) => seal::verify(args),
+        Command::VerifyAttestation(args) => seal::verify_attestation(args),
     }
 }
 

@@ -66,6 +66,34 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
             lock.flush()?;
         }
     }
+    if let (Some(image), Some(key)) = (&args.attest, &args.key) {
+        // cosign's vulnerability predicate, with zoll's JSON report as the scanner result.
+        let mut doc = Vec::new();
+        render.color = false;
+        zoll_formats::write_report(&report, ScanFormat::Json, &render, &mut doc)?;
+        let result: serde_json::Value = serde_json::from_slice(&doc)?;
+        let stamp = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let predicate = serde_json::json!({
+            "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
+            "scanner": {
+                "uri": "https://github.com/zoll/zoll",
+                "version": env!("CARGO_PKG_VERSION"),
+                "db": {"uri": "", "version": ""},
+                "result": result,
+            },
+            "metadata": {"scanStartedOn": stamp, "scanFinishedOn": stamp},
+        });
+        super::seal::attest_document(
+            &args.registry,
+            image,
+            key,
+            &args.password,
+            "vuln",
+            &serde_json::to_vec(&predicate)?,
+        )?;
+    }
     if !report.findings.is_empty() && args.exit_code != 0 {
         return Ok(ExitCode::from(args.exit_code));
     }

@@ -7,6 +7,7 @@ mod cli;
 mod hostile;
 mod scan;
 mod schemas;
+mod seal;
 mod serve;
 mod sources;
 mod syft;

@@ -20,16 +20,16 @@ use crate::util::{free_port, need, zoll};
 // ---------------------------------------------------------------------------------------------
 // A `zoll serve` child process, killed (SIGKILL) and reaped on drop.
 
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Serve {
     /// Start `zoll serve --data-dir DATA --listen 127.0.0.1:<free port> EXTRA...` and wait until
     /// it accepts connections.
-    fn start(data: &Path, extra: &[&str]) -> Serve {
+    pub(crate) fn start(data: &Path, extra: &[&str]) -> Serve {
         let addr = format!("127.0.0.1:{}", free_port());
         let mut child = zoll()
             .arg("serve")
@@ -124,7 +124,7 @@ impl Drop for Serve {
 }
 
 /// `zoll registry --data-dir DATA ARGS...`, which must succeed.
-fn registry_admin(data: &Path, args: &[&str]) {
+pub(crate) fn registry_admin(data: &Path, args: &[&str]) {
     let out = zoll()
         .arg("registry")
         .arg("--data-dir")

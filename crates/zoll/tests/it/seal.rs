@@ -1,0 +1,477 @@
+//! `zoll key`, `sign`, `attest`, `verify`, `verify-attestation` end to end against a real
+//! `zoll serve` (child process), with every tampering case the issue names rejected with the
+//! check that failed.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+use zoll_core::{Digest, ImageRef};
+use zoll_distribution::types::{
+    Descriptor, ImageManifest, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST,
+};
+use zoll_distribution::{Client, ClientOptions, Credentials};
+
+use crate::serve::{Serve, registry_admin};
+use crate::util::zoll;
+
+pub(crate) const ADMIN: &str = "admin";
+pub(crate) const ADMIN_PASSWORD: &str = "seal-test-admin-password";
+
+/// A `zoll serve` with an administrator and a private organisation `acme`.
+pub(crate) fn server(dir: &Path) -> Serve {
+    let data = dir.join("data");
+    registry_admin(
+        &data,
+        &[
+            "user",
+            "add",
+            ADMIN,
+            "--admin",
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+    );
+    registry_admin(&data, &["org", "create", "acme"]);
+    Serve::start(&data, &[])
+}
+
+pub(crate) fn client() -> Client {
+    Client::new(ClientOptions {
+        credentials: Some(Credentials::new(ADMIN, ADMIN_PASSWORD)),
+        insecure: true,
+        docker_config: None,
+        ..ClientOptions::default()
+    })
+    .unwrap()
+}
+
+/// A small real image (one gzip'd tar layer with one file), pushed as `addr/repo:tag`.
+pub(crate) fn push_image(addr: &str, repo: &str, tag: &str, seed: &str) -> Digest {
+    let mut tar = tar::Builder::new(Vec::new());
+    let body = format!("image {seed}\n");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(body.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, "etc/seed", body.as_bytes())
+        .unwrap();
+    let tar = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    let layer = gz.finish().unwrap();
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["/bin/true"]},
+        "rootfs": {"type": "layers", "diff_ids": [Digest::sha256(&tar).to_string()]},
+    })
+    .to_string();
+    let image: ImageRef = format!("{addr}/{repo}:{tag}").parse().unwrap();
+    let c = client();
+    c.push_blob_bytes(&image, &layer).unwrap();
+    c.push_blob_bytes(&image, config.as_bytes()).unwrap();
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST.to_owned()),
+        artifact_type: None,
+        config: Descriptor::of(OCI_CONFIG, config.as_bytes()),
+        layers: vec![Descriptor::of(OCI_LAYER_GZIP, &layer)],
+        subject: None,
+        annotations: Default::default(),
+    };
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    c.put_manifest(&image, &bytes, OCI_MANIFEST).unwrap()
+}
+
+/// Run zoll with registry credentials and a key password in the environment.
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
+    zoll()
+        .current_dir(dir)
+        .args(args)
+        .env("ZOLL_USERNAME", ADMIN)
+        .env("ZOLL_PASSWORD", ADMIN_PASSWORD)
+        .env("ZOLL_KEY_PASSWORD", "key password 1")
+        .env_remove("COSIGN_PASSWORD")
+        .env_remove("ZOLL_TRUST")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[track_caller]
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> Output {
+    let o = run(dir, args);
+    assert_eq!(o.status.code(), Some(0), "zoll {args:?}\n{}", text(&o));
+    o
+}
+
+/// The command must exit 1 (not verified) and say `needle` on stderr.
+#[track_caller]
+pub(crate) fn refused(dir: &Path, args: &[&str], needle: &str) {
+    let o = run(dir, args);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "zoll {args:?} should exit 1\n{t}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(needle),
+        "zoll {args:?} should say {needle:?}\n{t}"
+    );
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
+}
+
+#[test]
+fn cosign_signatures_attestations_and_bundles_through_zoll_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = server(d);
+    let addr = server.addr.clone();
+    let digest = push_image(&addr, "acme/app", "1.0", "app");
+    let other = push_image(&addr, "acme/app", "2.0", "other");
+    let image = format!("{addr}/acme/app:1.0");
+    let reg = ["--insecure"];
+    let with = |args: &[&str]| -> Vec<String> {
+        args.iter()
+            .chain(reg.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let ok_ = |args: &[&str]| {
+        let v = with(args);
+        ok(d, &v.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let refused_ = |args: &[&str], needle: &str| {
+        let v = with(args);
+        refused(d, &v.iter().map(String::as_str).collect::<Vec<_>>(), needle)
+    };
+
+    // Keys: two pairs; the key file is cosign's encrypted type; nothing is overwritten.
+    ok(d, &["key", "generate", "--output-key-prefix", "k1"]);
+    ok(d, &["key", "generate", "--output-key-prefix", "k2"]);
+    let pem = std::fs::read_to_string(d.join("k1.key")).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"),
+        "{pem}"
+    );
+    assert!(
+        std::fs::read_to_string(d.join("k1.pub"))
+            .unwrap()
+            .contains("BEGIN PUBLIC KEY")
+    );
+    let again = run(d, &["key", "generate", "--output-key-prefix", "k1"]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    let wrong_pw = zoll()
+        .current_dir(d)
+        .args(["sign", &image, "--key", "k1.key", "--insecure"])
+        .env("ZOLL_USERNAME", ADMIN)
+        .env("ZOLL_PASSWORD", ADMIN_PASSWORD)
+        .env("COSIGN_PASSWORD", "not it")
+        .env_remove("ZOLL_KEY_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(wrong_pw.status.code(), Some(2));
+    assert!(
+        text(&wrong_pw).contains("wrong password"),
+        "{}",
+        text(&wrong_pw)
+    );
+
+    // Unsigned: refused, saying so.
+    refused_(&["verify", &image, "--key", "k1.pub"], "no signatures");
+
+    // Sign by tag: the digest is what is signed, in cosign's tag layout.
+    ok_(&["sign", &image, "--key", "k1.key", "-a", "env=prod"]);
+    let sig_tag: ImageRef = format!("{addr}/acme/app:sha256-{}.sig", digest.hex())
+        .parse()
+        .unwrap();
+    let sig = client().get_manifest(&sig_tag).unwrap();
+    let sig: ImageManifest = sig.image_manifest().unwrap();
+    assert_eq!(sig.layers.len(), 1);
+    assert_eq!(
+        sig.layers[0].media_type,
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    assert!(
+        sig.layers[0]
+            .annotations
+            .contains_key("dev.cosignproject.cosign/signature")
+    );
+
+    let v = json(&ok_(&["verify", &image, "--key", "k1.pub"]));
+    let payload = &v[0]["payload"];
+    assert_eq!(
+        payload["critical"]["image"]["docker-manifest-digest"],
+        digest.to_string()
+    );
+    assert_eq!(
+        payload["critical"]["identity"]["docker-reference"],
+        format!("{addr}/acme/app")
+    );
+    assert_eq!(
+        payload["critical"]["type"],
+        "cosign container image signature"
+    );
+    assert_eq!(payload["optional"]["env"], "prod");
+    // By digest too; and a directory of keys.
+    ok_(&[
+        "verify",
+        &format!("{addr}/acme/app@{digest}"),
+        "--key",
+        "k1.pub",
+        "-a",
+        "env=prod",
+    ]);
+    std::fs::create_dir(d.join("keys")).unwrap();
+    std::fs::copy(d.join("k2.pub"), d.join("keys/k2.pub")).unwrap();
+    std::fs::copy(d.join("k1.pub"), d.join("keys/k1.pub")).unwrap();
+    ok_(&["verify", &image, "--key", "keys"]);
+
+    // Tampering and policy failures, each naming its check.
+    refused_(
+        &["verify", &image, "--key", "k2.pub"],
+        "signature check failed",
+    );
+    refused_(
+        &["verify", &image, "--key", "k1.pub", "-a", "env=dev"],
+        "annotation",
+    );
+    refused_(
+        &["verify", &image, "--key", "k1.pub", "--identity", "exact"],
+        "identity",
+    );
+    // A second signature by the same key does not make a threshold of 2.
+    ok_(&["sign", &image, "--key", "k1.key", "-a", "run=2"]);
+    refused_(
+        &["verify", &image, "--key", "keys", "--min-signatures", "2"],
+        "threshold",
+    );
+    // Two distinct keys do.
+    ok_(&["sign", &image, "--key", "k2.key"]);
+    let v = json(&ok_(&[
+        "verify",
+        &image,
+        "--key",
+        "keys",
+        "--min-signatures",
+        "2",
+    ]));
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    // A signature copied onto another image: its payload names the first digest.
+    let layers = client().get_manifest(&sig_tag).unwrap().bytes;
+    let other_tag: ImageRef = format!("{addr}/acme/app:sha256-{}.sig", other.hex())
+        .parse()
+        .unwrap();
+    client()
+        .put_manifest(&other_tag, &layers, OCI_MANIFEST)
+        .unwrap();
+    refused_(
+        &["verify", &format!("{addr}/acme/app:2.0"), "--key", "k1.pub"],
+        "digest",
+    );
+    // A changed payload: the same signature over other bytes.
+    let mut m: ImageManifest = serde_json::from_slice(&layers).unwrap();
+    let forged = String::from_utf8(
+        client()
+            .get_blob_bytes(&sig_tag, &m.layers[0].digest, None, 1 << 20)
+            .unwrap(),
+    )
+    .unwrap()
+    .replace("prod", "dev!");
+    let forged_image: ImageRef = format!("{addr}/acme/app:sha256-{}.sig", other.hex())
+        .parse()
+        .unwrap();
+    client()
+        .push_blob_bytes(&forged_image, forged.as_bytes())
+        .unwrap();
+    m.layers.truncate(1);
+    m.layers[0].digest = Digest::sha256(forged.as_bytes());
+    m.layers[0].size = forged.len() as u64;
+    client()
+        .put_manifest(
+            &forged_image,
+            &serde_json::to_vec(&m).unwrap(),
+            OCI_MANIFEST,
+        )
+        .unwrap();
+    refused_(
+        &["verify", &format!("{addr}/acme/app:2.0"), "--key", "k1.pub"],
+        "signature check failed",
+    );
+
+    // A Sigstore bundle in a referrer.
+    let bundled = push_image(&addr, "acme/bundled", "1", "bundled");
+    let bimage = format!("{addr}/acme/bundled:1");
+    ok_(&[
+        "sign", &bimage, "--key", "k2.key", "--format", "bundle", "-a", "env=prod",
+    ]);
+    let refs = client()
+        .referrers(
+            &bimage.parse().unwrap(),
+            &bundled,
+            Some("application/vnd.dev.sigstore.bundle.v0.3+json"),
+        )
+        .unwrap();
+    assert_eq!(refs.manifests.len(), 1);
+    let v = json(&ok_(&[
+        "verify", &bimage, "--key", "k2.pub", "-a", "env=prod",
+    ]));
+    assert_eq!(
+        v[0]["statement"]["predicateType"],
+        "https://sigstore.dev/cosign/sign/v1"
+    );
+    refused_(
+        &["verify", &bimage, "--key", "k1.pub"],
+        "signature check failed",
+    );
+    refused_(
+        &["verify", &bimage, "--key", "k2.pub", "-a", "env=dev"],
+        "annotation",
+    );
+
+    // Attestations: .att tag and referrer; type checked; tampering refused.
+    std::fs::write(
+        d.join("bom.json"),
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#,
+    )
+    .unwrap();
+    ok_(&[
+        "attest",
+        &image,
+        "--predicate",
+        "bom.json",
+        "--type",
+        "cyclonedx",
+        "--key",
+        "k1.key",
+    ]);
+    let v = json(&ok_(&[
+        "verify-attestation",
+        &image,
+        "--type",
+        "cyclonedx",
+        "--key",
+        "k1.pub",
+    ]));
+    assert_eq!(
+        v.as_array().unwrap().len(),
+        1,
+        "one attestation, found twice (tag and referrer)"
+    );
+    assert_eq!(
+        v[0]["statement"]["predicateType"],
+        "https://cyclonedx.org/bom"
+    );
+    assert_eq!(
+        v[0]["statement"]["subject"][0]["digest"]["sha256"],
+        digest.hex()
+    );
+    assert_eq!(v[0]["statement"]["predicate"]["bomFormat"], "CycloneDX");
+    refused_(
+        &[
+            "verify-attestation",
+            &image,
+            "--type",
+            "spdx",
+            "--key",
+            "k1.pub",
+        ],
+        "predicate",
+    );
+    refused_(
+        &[
+            "verify-attestation",
+            &image,
+            "--type",
+            "cyclonedx",
+            "--key",
+            "k2.pub",
+        ],
+        "signature check failed",
+    );
+    // A truncated envelope in the .att tag of another image.
+    let att_tag: ImageRef = format!("{addr}/acme/app:sha256-{}.att", digest.hex())
+        .parse()
+        .unwrap();
+    let att: ImageManifest = client()
+        .get_manifest(&att_tag)
+        .unwrap()
+        .image_manifest()
+        .unwrap();
+    let env = client()
+        .get_blob_bytes(&att_tag, &att.layers[0].digest, None, 1 << 20)
+        .unwrap();
+    let cut = &env[..env.len() / 2];
+    let other_att: ImageRef = format!("{addr}/acme/app:sha256-{}.att", other.hex())
+        .parse()
+        .unwrap();
+    client().push_blob_bytes(&other_att, cut).unwrap();
+    let mut m2 = att.clone();
+    m2.layers[0].digest = Digest::sha256(cut);
+    m2.layers[0].size = cut.len() as u64;
+    client()
+        .put_manifest(&other_att, &serde_json::to_vec(&m2).unwrap(), OCI_MANIFEST)
+        .unwrap();
+    refused_(
+        &[
+            "verify-attestation",
+            &format!("{addr}/acme/app:2.0"),
+            "--type",
+            "cyclonedx",
+            "--key",
+            "k1.pub",
+        ],
+        "malformed",
+    );
+
+    // sbom --attest attaches a CycloneDX SBOM of the image.
+    ok_(&[
+        "sbom",
+        &image,
+        "--attest",
+        &image,
+        "--key",
+        "k2.key",
+        "-f",
+        "json",
+        "--no-cache",
+    ]);
+    let v = json(&ok_(&[
+        "verify-attestation",
+        &image,
+        "--type",
+        "cyclonedx",
+        "--key",
+        "k2.pub",
+    ]));
+    assert_eq!(v[0]["statement"]["predicate"]["bomFormat"], "CycloneDX");
+
+    // A trust file gives the keys, threshold and annotations.
+    std::fs::write(
+        d.join("trust.toml"),
+        format!("[[trust]]\nscope = \"{addr}/acme/**\"\nkeys = [\"k1.pub\", \"k2.pub\"]\nthreshold = 2\n"),
+    )
+    .unwrap();
+    ok_(&["verify", &image, "--trust", "trust.toml"]);
+    refused_(&["verify", &bimage, "--trust", "trust.toml"], "threshold");
+
+    // Unknown images are errors (exit 2), and nothing is signed.
+    let o = run(
+        d,
+        &with(&["sign", &format!("{addr}/acme/none:1"), "--key", "k1.key"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot resolve"), "{}", text(&o));
+}
