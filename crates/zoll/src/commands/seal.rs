@@ -665,19 +665,164 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<
 
 // ---- GPG simple signing ----
 
-fn gpg_sign(
-    _client: &Client,
-    _image: &Resolved,
-    _key: &str,
-    _args: &SignArgs,
-) -> anyhow::Result<ExitCode> {
-    bail!("GPG signing is not wired yet")
+/// The secret key for `--gpg-key FILE|FINGERPRINT` (with `--gpg-keyring` files to look a
+/// fingerprint up in). rpgp cannot read gpg-agent's store, so keys come from exported files.
+fn gpg_secret(
+    key: &str,
+    keyrings: &[PathBuf],
+) -> anyhow::Result<(zoll_gpg::SecretKeyring, zoll_gpg::Fingerprint)> {
+    let path = Path::new(key);
+    if path.is_file() {
+        let ring = zoll_gpg::SecretKeyring::from_bytes(key, &fs_err::read(path)?)?;
+        let fprs = ring.fingerprints();
+        return match fprs.as_slice() {
+            [one] => {
+                let one = one.clone();
+                Ok((ring, one))
+            }
+            _ => bail!(
+                "{key} holds {} secret keys: name one with --gpg-key FINGERPRINT --gpg-keyring {key}",
+                fprs.len()
+            ),
+        };
+    }
+    let fpr: zoll_gpg::Fingerprint = key
+        .parse()
+        .with_context(|| format!("--gpg-key {key:?} is neither a key file nor a fingerprint"))?;
+    if keyrings.is_empty() {
+        bail!(
+            "--gpg-key {fpr} names a fingerprint: give the exported secret key file with --gpg-keyring FILE"
+        );
+    }
+    let mut ring = zoll_gpg::SecretKeyring::new();
+    for k in keyrings {
+        ring.add_bytes(&k.display().to_string(), &fs_err::read(k)?)?;
+    }
+    Ok((ring, fpr))
 }
 
-fn gpg_verify(
-    _target: &Target,
-    _args: &VerifyArgs,
-    _req: &Requirements,
+fn gpg_sign(
+    client: &Client,
+    image: &Resolved,
+    key: &str,
+    args: &SignArgs,
 ) -> anyhow::Result<ExitCode> {
-    bail!("GPG verification is not wired yet")
+    let (ring, fpr) = gpg_secret(key, &args.gpg_keyring)?;
+    let passphrase = password(&args.password)?.unwrap_or_default();
+    let digest = &image.manifest.digest;
+    // The identity is the reference as named (tag included): policy.json's default
+    // matchRepoDigestOrExact compares it with the reference being pulled.
+    let reference = image.named.to_string();
+    let signature = zoll_gpg::sign_image(&ring, &fpr, &passphrase, &reference, digest)?;
+    let lookaside = args
+        .lookaside
+        .as_deref()
+        .map(str::parse::<zoll_seal::simple::Lookaside>)
+        .transpose()?;
+    let at =
+        zoll_seal::simple::store(client, &image.named, digest, &signature, lookaside.as_ref())?;
+    eprintln!("signed {reference} ({digest}) with OpenPGP key {fpr}; stored in {at}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The check a GPG verification failure belongs to, for the message.
+fn gpg_check(e: &zoll_gpg::Error) -> &'static str {
+    use zoll_gpg::Error as G;
+    match e {
+        G::UnknownKey { .. } => "untrusted key",
+        G::DigestMismatch { .. } => "digest check failed",
+        G::IdentityMismatch { .. } | G::InvalidReference { .. } => "identity check failed",
+        G::MalformedPayload { .. } | G::MalformedSignature { .. } => "malformed signature",
+        G::KeyRevoked { .. } | G::KeyExpired { .. } | G::SignatureExpired { .. } => {
+            "key validity check failed"
+        }
+        _ => "signature check failed",
+    }
+}
+
+fn gpg_verify(target: &Target, args: &VerifyArgs, req: &Requirements) -> anyhow::Result<ExitCode> {
+    let Target::Registry { client, image } = target else {
+        bail!("GPG signatures live in a registry or its lookaside; an OCI layout has none");
+    };
+    let mut ring = zoll_gpg::PublicKeyring::new();
+    for k in &req.gpg {
+        ring.add_bytes(&k.display().to_string(), &fs_err::read(k)?)?;
+    }
+    let lookaside = args
+        .lookaside
+        .as_deref()
+        .map(str::parse::<zoll_seal::simple::Lookaside>)
+        .transpose()?;
+    let digest = &image.manifest.digest;
+    let what = target.describe();
+    let stored = zoll_seal::simple::load(client, &image.named, digest, lookaside.as_ref())?;
+    if stored.is_empty() {
+        return Ok(not_verified(
+            &what,
+            &VerifyError::NoSignatures {
+                digest: digest.to_string(),
+            },
+        ));
+    }
+    let rule = match args.trust.identity.as_deref() {
+        None => Some(zoll_gpg::SignedIdentity::MatchRepoDigestOrExact),
+        Some("exact") => Some(zoll_gpg::SignedIdentity::MatchExact),
+        Some("repository") => Some(zoll_gpg::SignedIdentity::MatchRepository),
+        Some("ignore") => None,
+        Some(other) => bail!("invalid --identity {other:?}: expected exact, repository or ignore"),
+    };
+    let reference = image.named.to_string();
+    let mut out = Vec::new();
+    let mut distinct = std::collections::BTreeSet::new();
+    let mut failure: Option<(String, zoll_gpg::Error)> = None;
+    for s in &stored {
+        let checked = zoll_gpg::verify(&s.signature, &ring).and_then(|v| {
+            match &rule {
+                Some(rule) => zoll_gpg::check(&v, digest, &reference, rule)?,
+                None if &v.payload.manifest_digest != digest => {
+                    return Err(zoll_gpg::Error::DigestMismatch {
+                        expected: digest.to_string(),
+                        signed: v.payload.manifest_digest.to_string(),
+                    });
+                }
+                None => {}
+            }
+            Ok(v)
+        });
+        match checked {
+            Ok(v) => {
+                distinct.insert(v.fingerprint.to_string());
+                out.push(json!({
+                    "payload": serde_json::from_slice::<Value>(&v.payload_bytes).unwrap_or(Value::Null),
+                    "fingerprint": v.fingerprint.to_string(),
+                    "source": s.source,
+                }));
+            }
+            Err(e) => failure = Some((s.source.clone(), e)),
+        }
+    }
+    if out.is_empty() {
+        let (source, e) = failure.ok_or_else(|| anyhow::anyhow!("no signature was checked"))?;
+        eprintln!(
+            "{what}: verification failed: {}: {source}: {e}",
+            gpg_check(&e)
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if distinct.len() < req.threshold {
+        return Ok(not_verified(
+            &what,
+            &VerifyError::Threshold {
+                needed: req.threshold,
+                distinct_keys: distinct.len(),
+            },
+        ));
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    eprintln!(
+        "{what}: verified by {} distinct OpenPGP key(s) ({} signature(s))",
+        distinct.len(),
+        out.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 mod alpine;
 mod cache;
 mod cli;
+mod gpg;
 mod hostile;
 mod scan;
 mod schemas;
