@@ -8,6 +8,8 @@
 //! This crate is only a dev-dependency; panicking on setup failure is what a test wants, so the
 //! functions return `Result<_, String>` and the tests `expect` them.
 
+pub mod tokens;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use zoll_pkcs11::{Error, Pkcs11Signer, Pkcs11Uri, generate};
 use zoll_sign::Signer;
 
-use crate::tokens::{LABEL, PIN};
+use zoll_testenv::tokens::{LABEL, PIN};
 
 fn uri(text: &str) -> Pkcs11Uri {
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -292,7 +292,7 @@ fn check_private_key_stays_inside(module: &Path, kind: Kind) {
     }
     drop(session);
 
-    let tool = crate::tokens::tool("pkcs11-tool", "opensc", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let tool = zoll_testenv::tokens::tool("pkcs11-tool", "opensc", &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = Command::new(tool)
         .arg("--module")
         .arg(module)

@@ -8,12 +8,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod checks;
-mod tokens;
+
+use zoll_testenv::tokens;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use tokens::{PIN, SoftHsm, Tpm};
+use zoll_testenv::tokens::{PIN, SoftHsm, Tpm};
 
 /// In the child: run the checks with the module from `ZOLL_PKCS11_MODULE`.
 fn child_checks(kind: checks::Kind) {

@@ -475,3 +475,110 @@ fn cosign_signatures_attestations_and_bundles_through_zoll_serve() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot resolve"), "{}", text(&o));
 }
+
+/// Keys that cannot be copied: for a SoftHSM2 token and a software TPM 2.0 (tpm2-pkcs11), zoll
+/// generates the key inside the token, signs an image with it, verifies with the exported public
+/// key, and the token refuses to hand out the private key.
+fn hardware_bound(kind: &str, env: Vec<(String, std::ffi::OsString)>, module: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = server(d);
+    let addr = server.addr.clone();
+    let digest = push_image(&addr, &format!("acme/{kind}"), "1", kind);
+    let image = format!("{addr}/acme/{kind}:1");
+    let uri = format!(
+        "pkcs11:token={};object=release?module-path={}&pin-value={}",
+        zoll_testenv::tokens::LABEL,
+        module.display(),
+        zoll_testenv::tokens::PIN
+    );
+    let with_token = |args: &[&str]| {
+        let o = zoll()
+            .current_dir(d)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("ZOLL_USERNAME", ADMIN)
+            .env("ZOLL_PASSWORD", ADMIN_PASSWORD)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{kind}: zoll {args:?}\n{}",
+            text(&o)
+        );
+        o
+    };
+    with_token(&[
+        "key",
+        "generate",
+        "--pkcs11",
+        &uri,
+        "--output-key-prefix",
+        "hw",
+    ]);
+    assert!(
+        std::fs::read_to_string(d.join("hw.pub"))
+            .unwrap()
+            .contains("BEGIN PUBLIC KEY"),
+        "{kind}: public key exported"
+    );
+    assert!(!d.join("hw.key").exists(), "{kind}: no private key file");
+    with_token(&["sign", &image, "--key", &uri, "--insecure"]);
+    // Verification needs only the exported public key, no token.
+    let v = json(&ok(d, &["verify", &image, "--key", "hw.pub", "--insecure"]));
+    assert_eq!(
+        v[0]["payload"]["critical"]["image"]["docker-manifest-digest"],
+        digest.to_string()
+    );
+    // And the key in the token verifies too (its public half read from the token).
+    with_token(&["verify", &image, "--key", &uri, "--insecure"]);
+    ok(d, &["key", "generate", "--output-key-prefix", "other"]);
+    refused(
+        d,
+        &["verify", &image, "--key", "other.pub", "--insecure"],
+        "signature check failed",
+    );
+    // The private key does not leave the token: pkcs11-tool cannot read it.
+    let tool = zoll_testenv::tokens::tool("pkcs11-tool", "opensc", &[]).unwrap();
+    let out = std::process::Command::new(tool)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(["--module"])
+        .arg(module)
+        .args([
+            "--login",
+            "--pin",
+            zoll_testenv::tokens::PIN,
+            "--read-object",
+            "--type",
+            "privkey",
+            "--label",
+            "release",
+        ])
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success() || said.contains("not (yet) supported") || said.contains("sensitive"),
+        "{kind}: pkcs11-tool read the private key:\n{said}"
+    );
+    assert!(!said.contains("PRIVATE KEY"), "{kind}: {said}");
+}
+
+#[test]
+fn keys_generated_in_softhsm2_sign_and_never_leave_it() {
+    let hsm =
+        zoll_testenv::tokens::SoftHsm::start().unwrap_or_else(|e| panic!("starting SoftHSM2: {e}"));
+    hardware_bound("softhsm", hsm.env(), &hsm.module);
+}
+
+#[test]
+fn keys_generated_in_a_tpm_sign_and_never_leave_it() {
+    let tpm =
+        zoll_testenv::tokens::Tpm::start().unwrap_or_else(|e| panic!("starting the TPM: {e}"));
+    hardware_bound("tpm", tpm.env(), &tpm.module);
+}

@@ -13,10 +13,6 @@
 //! the `zoll` binary (CLI tests) or this test binary again ([`run_in_child`]).
 //!
 //! A missing tool is a test failure naming the Debian package to install, never a skip.
-//! This module depends only on `std`, `tempfile` and `zoll-testenv`; it is meant to move into
-//! `zoll-testenv` as it is (hence the `pub` items and the allowances below).
-
-#![allow(unreachable_pub, dead_code)]
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -34,7 +30,7 @@ pub const TPM2_PKCS11_MODULE: &str = "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_p
 /// Find `name` on PATH (or at one of `fallbacks`); the error names the Debian package.
 pub fn tool(name: &str, package: &str, fallbacks: &[&str]) -> Result<PathBuf, String> {
     let env = format!("ZOLL_TOOL_{}", name.to_uppercase().replace(['-', '.'], "_"));
-    zoll_testenv::find_tool(name, &env, fallbacks)
+    crate::find_tool(name, &env, fallbacks)
         .map_err(|_| format!("{name} not found: install the Debian package {package}"))
 }
 
@@ -153,7 +149,7 @@ impl Drop for Daemon {
 /// Two consecutive free ports (the swtpm TCTI talks to PORT and, for control, PORT+1).
 fn free_port_pair() -> Result<u16, String> {
     for _ in 0..50 {
-        let p = zoll_testenv::free_port()?;
+        let p = crate::free_port()?;
         if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
             return Ok(p);
         }
@@ -184,7 +180,10 @@ pub struct Tpm {
     // Drop order is declaration order: the resource manager, then the bus, then the TPM,
     // then the directory.
     abrmd: Daemon,
+    // Held only to be stopped on drop, in this order.
+    #[allow(dead_code)]
     dbus: Daemon,
+    #[allow(dead_code)]
     swtpm: Daemon,
     dir: tempfile::TempDir,
     pub module: PathBuf,
@@ -269,8 +268,8 @@ impl Tpm {
                 ))
                 .args(["--flags", "not-need-init,startup-clear"]),
         )?;
-        zoll_testenv::wait_for_port(port, Duration::from_secs(10))
-            .and_then(|()| zoll_testenv::wait_for_port(port + 1, Duration::from_secs(10)))
+        crate::wait_for_port(port, Duration::from_secs(10))
+            .and_then(|()| crate::wait_for_port(port + 1, Duration::from_secs(10)))
             .map_err(|e| match swtpm.check_alive() {
                 Err(dead) => dead,
                 Ok(()) => e,
