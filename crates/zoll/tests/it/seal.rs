@@ -582,3 +582,252 @@ fn keys_generated_in_a_tpm_sign_and_never_leave_it() {
         zoll_testenv::tokens::Tpm::start().unwrap_or_else(|e| panic!("starting the TPM: {e}"));
     hardware_bound("tpm", tpm.env(), &tpm.module);
 }
+
+/// The independent implementation of cosign's formats (Python `cryptography` + `pynacl`,
+/// written from the specifications: `crates/zoll-sign/tests/py/cosign_formats.py`).
+fn py(args: &[&str]) -> Output {
+    let venv = std::env::var("ZOLL_TOOLS_VENV").unwrap_or_else(|_| "/opt/zoll-venv".to_owned());
+    let python = Path::new(&venv).join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} is required (.ci/run installs the venv with cryptography and pynacl)",
+        python.display()
+    );
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../zoll-sign/tests/py/cosign_formats.py");
+    std::process::Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn py_ok(args: &[&str]) {
+    let o = py(args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "cosign_formats.py {args:?}\n{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn an_independent_cosign_implementation_reads_and_writes_what_zoll_stores_in_a_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = server(d);
+    let addr = server.addr.clone();
+    let digest = push_image(&addr, "acme/app", "1", "interop");
+    let image = format!("{addr}/acme/app:1");
+    let p = |name: &str| d.join(name).display().to_string();
+    ok(d, &["key", "generate", "--output-key-prefix", "z"]);
+    ok(
+        d,
+        &[
+            "sign",
+            &image,
+            "--key",
+            "z.key",
+            "--insecure",
+            "-a",
+            "env=prod",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "sign",
+            &image,
+            "--key",
+            "z.key",
+            "--insecure",
+            "--format",
+            "bundle",
+        ],
+    );
+    std::fs::write(
+        d.join("p.json"),
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6"}"#,
+    )
+    .unwrap();
+    ok(
+        d,
+        &[
+            "attest",
+            &image,
+            "--key",
+            "z.key",
+            "--insecure",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "p.json",
+        ],
+    );
+
+    // Python verifies what zoll stored, read back from the registry.
+    let named: ImageRef = image.parse().unwrap();
+    let found = zoll_seal::cosign::fetch(&client(), &named, &digest).unwrap();
+    assert_eq!(found.signatures.len(), 1);
+    assert_eq!(found.attestations.len(), 1);
+    assert_eq!(found.bundles.len(), 1);
+    std::fs::write(d.join("payload"), &found.signatures[0].payload).unwrap();
+    use base64::Engine as _;
+    std::fs::write(
+        d.join("sig"),
+        base64::engine::general_purpose::STANDARD.encode(&found.signatures[0].signature),
+    )
+    .unwrap();
+    let dg = digest.to_string();
+    let repo = format!("{addr}/acme/app");
+    py_ok(&[
+        "verify-signature",
+        "--public",
+        &p("z.pub"),
+        "--payload",
+        &p("payload"),
+        "--signature",
+        &p("sig"),
+        "--digest",
+        &dg,
+        "--reference",
+        &repo,
+        "--annotation",
+        "env=prod",
+    ]);
+    std::fs::write(d.join("envelope"), &found.attestations[0].envelope).unwrap();
+    py_ok(&[
+        "verify-attestation",
+        "--public",
+        &p("z.pub"),
+        "--envelope",
+        &p("envelope"),
+        "--digest",
+        &dg,
+        "--predicate-type",
+        "https://cyclonedx.org/bom",
+    ]);
+    std::fs::write(d.join("bundle"), &found.bundles[0].bundle).unwrap();
+    py_ok(&[
+        "verify-bundle",
+        "--public",
+        &p("z.pub"),
+        "--bundle",
+        &p("bundle"),
+        "--digest",
+        &dg,
+        "--predicate-type",
+        "https://sigstore.dev/cosign/sign/v1",
+    ]);
+    // And refuses them with another key (the check can fail).
+    py_ok(&[
+        "generate-key",
+        "--password",
+        "py password",
+        "--private",
+        &p("py.key"),
+        "--public",
+        &p("py.pub"),
+    ]);
+    let o = py(&[
+        "verify-signature",
+        "--public",
+        &p("py.pub"),
+        "--payload",
+        &p("payload"),
+        "--signature",
+        &p("sig"),
+        "--digest",
+        &dg,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+
+    // zoll verifies a signature Python made, appended to the .sig tag.
+    py_ok(&[
+        "sign-payload",
+        "--key",
+        &p("py.key"),
+        "--password",
+        "py password",
+        "--reference",
+        &repo,
+        "--digest",
+        &dg,
+        "--annotation",
+        "by=python",
+        "--payload-out",
+        &p("py-payload"),
+        "--signature-out",
+        &p("py-sig"),
+    ]);
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(std::fs::read_to_string(d.join("py-sig")).unwrap().trim())
+        .unwrap();
+    zoll_seal::cosign::append_signature(
+        &client(),
+        &named,
+        &digest,
+        &std::fs::read(d.join("py-payload")).unwrap(),
+        &sig,
+    )
+    .unwrap();
+    let v = json(&ok(
+        d,
+        &[
+            "verify",
+            &image,
+            "--key",
+            "py.pub",
+            "--insecure",
+            "-a",
+            "by=python",
+        ],
+    ));
+    assert_eq!(v.as_array().unwrap().len(), 1);
+
+    // Key files both ways: zoll signs with Python's key; Python opens zoll's.
+    let o = zoll()
+        .current_dir(d)
+        .args([
+            "sign",
+            &image,
+            "--key",
+            "py.key",
+            "--insecure",
+            "-a",
+            "signer=zoll-with-py-key",
+        ])
+        .env("ZOLL_USERNAME", ADMIN)
+        .env("ZOLL_PASSWORD", ADMIN_PASSWORD)
+        .env("COSIGN_PASSWORD", "py password")
+        .env_remove("ZOLL_KEY_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    ok(
+        d,
+        &[
+            "verify",
+            &image,
+            "--key",
+            "py.pub",
+            "--insecure",
+            "-a",
+            "signer=zoll-with-py-key",
+        ],
+    );
+    let o = py(&[
+        "decrypt-key",
+        "--key",
+        &p("z.key"),
+        "--password",
+        "key password 1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        std::fs::read_to_string(d.join("z.pub")).unwrap().trim()
+    );
+}
