@@ -138,6 +138,10 @@ pub async fn serve_tls(
                 }
             },
         };
+        // No Nagle (see `serve_on`).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
         let config = match current.read() {
             Ok(c) => c.clone(),
             Err(_) => break,
