@@ -158,6 +158,7 @@ fn cosign_signatures_attestations_and_bundles_through_zoll_serve() {
     // Keys: two pairs; the key file is cosign's encrypted type; nothing is overwritten.
     ok(d, &["key", "generate", "--output-key-prefix", "k1"]);
     ok(d, &["key", "generate", "--output-key-prefix", "k2"]);
+    ok(d, &["key", "generate", "--output-key-prefix", "other"]);
     let pem = std::fs::read_to_string(d.join("k1.key")).unwrap();
     assert!(
         pem.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"),
@@ -454,6 +455,33 @@ fn cosign_signatures_attestations_and_bundles_through_zoll_serve() {
         "k2.pub",
     ]));
     assert_eq!(v[0]["statement"]["predicate"]["bomFormat"], "CycloneDX");
+
+    // Offline: the image and its .sig tag copied into an OCI layout by skopeo.
+    let layout = d.join("layout");
+    let creds = format!("{ADMIN}:{ADMIN_PASSWORD}");
+    for tag in ["1.0".to_owned(), format!("sha256-{}.sig", digest.hex())] {
+        let o = std::process::Command::new(crate::util::need("skopeo", "apt-get install skopeo"))
+            .args(["copy", "--src-tls-verify=false", "--src-creds", &creds])
+            .arg(format!("docker://{addr}/acme/app:{tag}"))
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "skopeo copy {tag}: {}", text(&o));
+    }
+    let oci = format!("oci:{}:1.0", layout.display());
+    let v = json(&ok(
+        d,
+        &["verify", &oci, "--key", "k1.pub", "-a", "env=prod"],
+    ));
+    assert_eq!(
+        v[0]["payload"]["critical"]["image"]["docker-manifest-digest"],
+        digest.to_string()
+    );
+    refused(
+        d,
+        &["verify", &oci, "--key", "other.pub"],
+        "signature check failed",
+    );
 
     // A trust file gives the keys, threshold and annotations.
     std::fs::write(
