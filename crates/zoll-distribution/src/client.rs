@@ -660,8 +660,8 @@ impl Client {
         if let Some(t) = artifact_type {
             url.query_pairs_mut().append_pair("artifactType", t);
         }
-        let req = Req::new(Method::GET, url, pull_scope(image))
-            .header(header::ACCEPT, types::OCI_INDEX);
+        let req =
+            Req::new(Method::GET, url, pull_scope(image)).header(header::ACCEPT, types::OCI_INDEX);
         let mut index = match self.send(image.registry(), req, Subject::Manifest, &target) {
             Ok(resp) => {
                 let body = read_limited(resp, MAX_SMALL_BODY, &target)?;
@@ -760,12 +760,13 @@ impl Client {
         let url = self.signature_extension_url(image, digest)?;
         let mut req = Req::new(Method::PUT, url, push_scope(image))
             .header(header::CONTENT_TYPE, "application/json");
-        req.body = ReqBody::Bytes(serde_json::to_vec(signature).map_err(|e| {
-            Error::InvalidResponse {
-                target: target.clone(),
-                message: format!("cannot encode signature: {e}"),
-            }
-        })?);
+        req.body =
+            ReqBody::Bytes(
+                serde_json::to_vec(signature).map_err(|e| Error::InvalidResponse {
+                    target: target.clone(),
+                    message: format!("cannot encode signature: {e}"),
+                })?,
+            );
         self.send(image.registry(), req, Subject::Manifest, &target)?;
         Ok(())
     }

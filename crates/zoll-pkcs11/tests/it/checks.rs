@@ -292,7 +292,8 @@ fn check_private_key_stays_inside(module: &Path, kind: Kind) {
     }
     drop(session);
 
-    let tool = zoll_testenv::tokens::tool("pkcs11-tool", "opensc", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let tool =
+        zoll_testenv::tokens::tool("pkcs11-tool", "opensc", &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = Command::new(tool)
         .arg("--module")
         .arg(module)
