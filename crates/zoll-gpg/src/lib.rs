@@ -45,15 +45,14 @@
 //!
 //! # Storage
 //!
-//! [`storage`] holds the lookaside path layout and the registry API extension types, with
-//! the findings from containers/image's sources in its docs.
+//! Where signatures are kept (lookaside, the registry's signature API extension) is crate
+//! `zoll-seal`'s `simple` module; this crate only makes and checks the bytes.
 
 mod check;
 mod error;
 mod keys;
 mod message;
 mod payload;
-pub mod storage;
 
 pub use check::{SignedIdentity, check, check_identity, check_manifest};
 pub use error::Error;

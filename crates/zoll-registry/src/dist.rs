@@ -797,6 +797,9 @@ fn parse_range(value: &str, size: u64) -> Result<std::ops::Range<u64>, ()> {
 }
 
 /// One signature as the extension's JSON carries it (containers/image `extensionSignature`).
+/// The client's type (`zoll_distribution::types::ExtensionSignature`) tolerates unknown fields,
+/// as a client must; the server refuses them, so it keeps this strict twin instead of linking
+/// the client crate.
 #[derive(serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExtensionSignature {

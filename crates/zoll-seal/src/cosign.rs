@@ -11,16 +11,12 @@ use zoll_core::{Digest, ImageRef};
 use zoll_distribution::Client;
 use zoll_distribution::types::{Descriptor, ImageManifest, OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST};
 
+pub use crate::found::{MAX_ARTIFACT_BYTES, MAX_ENTRIES};
+use crate::found::{Source, collect};
 use crate::{
     BUNDLE_CONTENT_ANNOTATION, BUNDLE_PREDICATE_ANNOTATION, DSSE_ENVELOPE, Error, Found,
-    FoundBundle, FoundEnvelope, FoundSignature, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION,
-    SIGSTORE_BUNDLE, SIMPLE_SIGNING, b64, cosign_tag,
+    PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING, b64, cosign_tag,
 };
-
-/// Largest signature payload, envelope or bundle read from a registry.
-pub const MAX_ARTIFACT_BYTES: u64 = 4 << 20;
-/// Most signature layers or referrers looked at per image.
-pub const MAX_ENTRIES: usize = 256;
 
 /// The manifest a reference names: its descriptor (digest, media type, size). A tag is
 /// resolved once, here; everything after works on the digest.
@@ -208,85 +204,49 @@ pub fn bundle_annotations(content: &str, predicate_type: Option<&str>) -> BTreeM
     a
 }
 
+/// A repository of a registry as a [`Source`].
+struct Registry<'a> {
+    client: &'a Client,
+    image: &'a ImageRef,
+}
+
+impl Source for Registry<'_> {
+    fn name(&self) -> String {
+        self.image.name()
+    }
+
+    fn tagged(&self, tag: &str) -> Result<Option<ImageManifest>, Error> {
+        let tag_ref = self.image.with_tag(tag);
+        match self.client.get_manifest(&tag_ref) {
+            Ok(m) => m.image_manifest().map(Some).map_err(|e| {
+                Error::invalid(tag_ref.to_string(), format!("not an image manifest: {e}"))
+            }),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn manifest(&self, d: &Descriptor) -> Result<ImageManifest, Error> {
+        let at = self.image.with_digest(d.digest.clone());
+        self.client
+            .get_manifest(&at)?
+            .image_manifest()
+            .map_err(|e| Error::invalid(at.to_string(), format!("not an image manifest: {e}")))
+    }
+
+    fn blob(&self, d: &Descriptor) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .client
+            .get_blob_bytes(self.image, &d.digest, Some(d.size), MAX_ARTIFACT_BYTES)?)
+    }
+
+    fn candidates(&self, subject: &Digest) -> Result<Vec<Descriptor>, Error> {
+        Ok(self.client.referrers(self.image, subject, None)?.manifests)
+    }
+}
+
 /// Everything stored about `subject` in the image's repository: `.sig` and `.att` tags and
 /// referrers (bundles and DSSE envelopes).
 pub fn fetch(client: &Client, image: &ImageRef, subject: &Digest) -> Result<Found, Error> {
-    let mut found = Found::default();
-    let blob = |d: &Descriptor| {
-        if d.size > MAX_ARTIFACT_BYTES {
-            return Err(Error::invalid(
-                format!("{}@{}", image.name(), d.digest),
-                format!("{} bytes is more than {MAX_ARTIFACT_BYTES}", d.size),
-            ));
-        }
-        Ok::<_, Error>(client.get_blob_bytes(image, &d.digest, Some(d.size), MAX_ARTIFACT_BYTES)?)
-    };
-    for suffix in ["sig", "att"] {
-        let tag = cosign_tag(subject, suffix);
-        let tag_ref = image.with_tag(&tag);
-        let manifest = match client.get_manifest(&tag_ref) {
-            Ok(m) => m.image_manifest().map_err(|e| {
-                Error::invalid(tag_ref.to_string(), format!("not an image manifest: {e}"))
-            })?,
-            Err(e) if e.is_not_found() => continue,
-            Err(e) => return Err(e.into()),
-        };
-        for (i, layer) in manifest.layers.iter().take(MAX_ENTRIES).enumerate() {
-            let source = format!("{}:{tag} layer {}", image.name(), i + 1);
-            if suffix == "sig" && layer.media_type == SIMPLE_SIGNING {
-                let Some(sig) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
-                    continue;
-                };
-                let signature = b64().decode(sig.trim()).map_err(|e| {
-                    Error::invalid(source.clone(), format!("signature is not base64: {e}"))
-                })?;
-                found.signatures.push(FoundSignature {
-                    payload: blob(layer)?,
-                    signature,
-                    source,
-                });
-            } else if suffix == "att" && layer.media_type == DSSE_ENVELOPE {
-                found.attestations.push(FoundEnvelope {
-                    envelope: blob(layer)?,
-                    predicate_type: layer.annotations.get(PREDICATE_TYPE_ANNOTATION).cloned(),
-                    source,
-                });
-            }
-        }
-    }
-    let index = client.referrers(image, subject, None)?;
-    for r in index.manifests.iter().take(MAX_ENTRIES) {
-        let kind = r.artifact_type.as_deref().unwrap_or_default();
-        if kind != SIGSTORE_BUNDLE && kind != DSSE_ENVELOPE {
-            continue;
-        }
-        let source = format!("{}@{} (referrer)", image.name(), r.digest);
-        let m = client.get_manifest(&image.with_digest(r.digest.clone()))?;
-        let manifest = m
-            .image_manifest()
-            .map_err(|e| Error::invalid(source.clone(), format!("not an image manifest: {e}")))?;
-        if manifest.subject.as_ref().map(|s| &s.digest) != Some(subject) {
-            return Err(Error::invalid(source, "its subject is not this image"));
-        }
-        let Some(layer) = manifest.layers.iter().find(|l| l.media_type == kind) else {
-            continue;
-        };
-        let bytes = blob(layer)?;
-        if kind == SIGSTORE_BUNDLE {
-            found.bundles.push(FoundBundle {
-                bundle: bytes,
-                source,
-            });
-        } else {
-            // The same envelope under the `.att` tag and as a referrer is one attestation.
-            if !found.attestations.iter().any(|a| a.envelope == bytes) {
-                found.attestations.push(FoundEnvelope {
-                    envelope: bytes,
-                    predicate_type: manifest.annotations.get(PREDICATE_TYPE_ANNOTATION).cloned(),
-                    source,
-                });
-            }
-        }
-    }
-    Ok(found)
+    collect(&Registry { client, image }, subject)
 }

@@ -5,16 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use zoll_core::Digest;
 use zoll_distribution::types::{Descriptor, ImageIndex, ImageManifest};
 
-use crate::cosign::{MAX_ARTIFACT_BYTES, MAX_ENTRIES};
-use crate::{
-    DSSE_ENVELOPE, Error, Found, FoundBundle, FoundEnvelope, FoundSignature,
-    PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIGSTORE_BUNDLE, SIMPLE_SIGNING, b64,
-    cosign_tag,
-};
+use crate::found::{MAX_ARTIFACT_BYTES, Source, collect};
+use crate::{Error, Found};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
@@ -105,8 +100,31 @@ impl Layout {
         Ok(bytes)
     }
 
+    /// Everything stored about `subject` in the layout.
+    pub fn fetch(&self, subject: &Digest) -> Result<Found, Error> {
+        collect(self, subject)
+    }
+}
+
+impl Source for Layout {
+    fn name(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn tagged(&self, tag: &str) -> Result<Option<ImageManifest>, Error> {
+        match self
+            .index
+            .manifests
+            .iter()
+            .find(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(tag))
+        {
+            Some(d) => self.manifest(d).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn manifest(&self, d: &Descriptor) -> Result<ImageManifest, Error> {
-        let bytes = self.blob(d, MAX_ARTIFACT_BYTES)?;
+        let bytes = Layout::blob(self, d, MAX_ARTIFACT_BYTES)?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::invalid(
                 format!("{}@{}", self.root.display(), d.digest),
@@ -115,66 +133,12 @@ impl Layout {
         })
     }
 
-    /// Everything stored about `subject` in the layout.
-    pub fn fetch(&self, subject: &Digest) -> Result<Found, Error> {
-        let mut found = Found::default();
-        let name = self.root.display().to_string();
-        for suffix in ["sig", "att"] {
-            let tag = cosign_tag(subject, suffix);
-            let Ok(desc) = self.find(Some(&tag)) else {
-                continue;
-            };
-            let manifest = self.manifest(&desc)?;
-            for (i, layer) in manifest.layers.iter().take(MAX_ENTRIES).enumerate() {
-                let source = format!("{name}:{tag} layer {}", i + 1);
-                if suffix == "sig" && layer.media_type == SIMPLE_SIGNING {
-                    let Some(sig) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
-                        continue;
-                    };
-                    let signature = b64().decode(sig.trim()).map_err(|e| {
-                        Error::invalid(source.clone(), format!("signature is not base64: {e}"))
-                    })?;
-                    found.signatures.push(FoundSignature {
-                        payload: self.blob(layer, MAX_ARTIFACT_BYTES)?,
-                        signature,
-                        source,
-                    });
-                } else if suffix == "att" && layer.media_type == DSSE_ENVELOPE {
-                    found.attestations.push(FoundEnvelope {
-                        envelope: self.blob(layer, MAX_ARTIFACT_BYTES)?,
-                        predicate_type: layer.annotations.get(PREDICATE_TYPE_ANNOTATION).cloned(),
-                        source,
-                    });
-                }
-            }
-        }
-        for d in self.index.manifests.iter().take(MAX_ENTRIES) {
-            let kind = d.artifact_type.as_deref().unwrap_or_default();
-            if kind != SIGSTORE_BUNDLE && kind != DSSE_ENVELOPE {
-                continue;
-            }
-            let manifest = self.manifest(d)?;
-            if manifest.subject.as_ref().map(|s| &s.digest) != Some(subject) {
-                continue;
-            }
-            let Some(layer) = manifest.layers.iter().find(|l| l.media_type == kind) else {
-                continue;
-            };
-            let source = format!("{name}@{} (referrer)", d.digest);
-            let bytes = self.blob(layer, MAX_ARTIFACT_BYTES)?;
-            if kind == SIGSTORE_BUNDLE {
-                found.bundles.push(FoundBundle {
-                    bundle: bytes,
-                    source,
-                });
-            } else if !found.attestations.iter().any(|a| a.envelope == bytes) {
-                found.attestations.push(FoundEnvelope {
-                    envelope: bytes,
-                    predicate_type: manifest.annotations.get(PREDICATE_TYPE_ANNOTATION).cloned(),
-                    source,
-                });
-            }
-        }
-        Ok(found)
+    fn blob(&self, d: &Descriptor) -> Result<Vec<u8>, Error> {
+        Layout::blob(self, d, MAX_ARTIFACT_BYTES)
+    }
+
+    /// A layout has no referrers index: every manifest it lists is a candidate.
+    fn candidates(&self, _subject: &Digest) -> Result<Vec<Descriptor>, Error> {
+        Ok(self.index.manifests.clone())
     }
 }

@@ -16,6 +16,7 @@
 //!   (`registries.d` `lookaside`) or through the registry's signature API extension.
 
 pub mod cosign;
+mod found;
 pub mod layout;
 pub mod simple;
 pub mod trust;

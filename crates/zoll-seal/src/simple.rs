@@ -1,12 +1,23 @@
 //! Where containers/image (skopeo, podman) keeps GPG simple signatures, so zoll reads and
-//! writes them in the same places:
+//! writes them in the same places. Sources read: containers/image `docker/registries_d.go`
+//! (`lookasideStorageBaseURL`, `lookasideStorageURL`), `docker/docker_client.go`
+//! (`extensionSignature`, `extensionSignatureList`, `detectPropertiesHelper`),
+//! `docker/docker_image_dest.go` (`putSignaturesToAPIExtension`) and
+//! `docker/docker_image_src.go`.
 //!
-//! - a lookaside store (`registries.d` `lookaside`/`lookaside-staging`): signature `n` (from 1)
-//!   of a manifest is `<base>/<repository path>@<algorithm>=<hex>/signature-<n>`; reading walks
-//!   `n` up until the first one missing. zoll writes only to directories (`file://` or a
-//!   path), as containers/image does; it reads directories and `http(s)://` URLs;
-//! - the registry's signature API extension (`X-Registry-Supports-Signatures: 1`), which
-//!   containers/image prefers whenever the registry announces it, and which `zoll serve` offers.
+//! - A lookaside store (`registries.d` `lookaside`/`lookaside-staging`): the base URL plus
+//!   `"/" + reference.Path(ref)`, the repository path **without the registry host** and
+//!   without tag or digest; signature `n` (from 1) of a manifest is
+//!   `<base>/<repository>@<algorithm>=<hex>/signature-<n>`. Readers stop at the first missing
+//!   one, writers use the first free one. zoll writes only to directories (`file://` or a
+//!   path), as containers/image does; it reads directories and `http(s)://` URLs.
+//! - The registry's signature API extension, announced by `X-Registry-Supports-Signatures: 1`
+//!   on the `GET /v2/` ping (read whether that answers 200 or 401). containers/image then uses
+//!   it instead of the lookaside. `GET /extensions/v2/<repository>/signatures/<digest>` lists
+//!   `{"signatures":[{"schemaVersion":2,"name":"<digest>@<32 hex>","type":"atomic",
+//!   "content":"<base64>"}]}` (readers keep `schemaVersion` 2, type `atomic`); a `PUT` to the
+//!   same path adds one such object (201), after checking the same bytes are not there yet.
+//!   `zoll serve` offers it.
 
 use std::path::PathBuf;
 
@@ -180,7 +191,7 @@ pub fn read_extension(
     let mut out = Vec::new();
     for s in list.into_iter().take(MAX_SIGNATURES) {
         let source = format!("{} signature {}", image.name(), s.name);
-        if s.kind != "atomic" {
+        if s.kind != "atomic" || s.version != 2 {
             continue;
         }
         let signature = b64()

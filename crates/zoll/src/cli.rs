@@ -175,6 +175,19 @@ pub(crate) struct KeyPublicArgs {
     pub(crate) password: KeyPasswordArgs,
 }
 
+/// `--attest IMAGE --key K`: sign a command's result and attach it to an image.
+#[derive(Debug, Args)]
+pub(crate) struct AttachArgs {
+    /// Also sign the result and attach it to IMAGE as an attestation (needs --key).
+    #[arg(long, value_name = "IMAGE", requires = "key")]
+    pub(crate) attest: Option<String>,
+    /// Key for --attest: a cosign private key file or a PKCS#11 URI.
+    #[arg(long, value_name = "KEY", requires = "attest")]
+    pub(crate) key: Option<String>,
+    #[command(flatten)]
+    pub(crate) password: KeyPasswordArgs,
+}
+
 /// Where a key password comes from (never only a prompt).
 #[derive(Debug, Args)]
 pub(crate) struct KeyPasswordArgs {
@@ -530,14 +543,8 @@ pub(crate) struct ScanArgs {
     /// Update the database from its default sources before scanning (downloads).
     #[arg(long)]
     pub(crate) update_db: bool,
-    /// Also sign the result and attach it to IMAGE as an attestation (needs --key).
-    #[arg(long, value_name = "IMAGE", requires = "key")]
-    pub(crate) attest: Option<String>,
-    /// Key for --attest: a cosign private key file or a PKCS#11 URI.
-    #[arg(long, value_name = "KEY", requires = "attest")]
-    pub(crate) key: Option<String>,
     #[command(flatten)]
-    pub(crate) password: KeyPasswordArgs,
+    pub(crate) attach: AttachArgs,
     #[command(flatten)]
     pub(crate) db: DbDirArgs,
     #[command(flatten)]
@@ -636,14 +643,8 @@ pub(crate) struct SbomArgs {
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Also sign the result and attach it to IMAGE as an attestation (needs --key).
-    #[arg(long, value_name = "IMAGE", requires = "key")]
-    pub(crate) attest: Option<String>,
-    /// Key for --attest: a cosign private key file or a PKCS#11 URI.
-    #[arg(long, value_name = "KEY", requires = "attest")]
-    pub(crate) key: Option<String>,
     #[command(flatten)]
-    pub(crate) password: KeyPasswordArgs,
+    pub(crate) attach: AttachArgs,
     #[command(flatten)]
     pub(crate) image_opts: ImageArgs,
     #[command(flatten)]

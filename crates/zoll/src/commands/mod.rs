@@ -75,3 +75,9 @@ pub(crate) fn now() -> time::OffsetDateTime {
         .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
         .unwrap_or_else(time::OffsetDateTime::now_utc)
 }
+
+/// A secret kept in a file: its first line, without the line break (so `echo pw > file` works).
+pub(crate) fn read_secret_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = fs_err::read_to_string(path)?;
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}

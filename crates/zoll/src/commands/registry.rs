@@ -97,8 +97,7 @@ fn password(args: &PasswordArgs) -> anyhow::Result<String> {
         return Ok(p.clone());
     }
     if let Some(path) = &args.password_file {
-        let text = fs_err::read_to_string(path)?;
-        let line = text.lines().next().unwrap_or("").to_owned();
+        let line = super::read_secret_file(path)?;
         if line.is_empty() {
             bail!("password file {} is empty", path.display());
         }

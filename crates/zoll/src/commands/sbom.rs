@@ -31,17 +31,17 @@ pub(crate) fn run(args: SbomArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
             lock.flush()?;
         }
     }
-    if let (Some(image), Some(key)) = (&args.attest, &args.key) {
-        // The attestation carries a standard SBOM: SPDX when that was asked for, else CycloneDX.
-        let (format, kind) = match args.format {
-            SbomFormat::SpdxJson => (SbomFormat::SpdxJson, "spdxjson"),
-            _ => (SbomFormat::CycloneDxJson, "cyclonedx"),
-        };
+    // The attestation carries a standard SBOM: SPDX when that was asked for, else CycloneDX.
+    let (format, kind) = match args.format {
+        SbomFormat::SpdxJson => (SbomFormat::SpdxJson, "spdxjson"),
+        _ => (SbomFormat::CycloneDxJson, "cyclonedx"),
+    };
+    super::seal::attest_document(&args.registry, &args.attach, kind, || {
         let mut doc = Vec::new();
         render.color = false;
         zoll_formats::write_sbom(&sbom, format, &mut doc, &render)?;
-        super::seal::attest_document(&args.registry, image, key, &args.password, kind, &doc)?;
-    }
+        Ok(doc)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -66,8 +66,8 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
             lock.flush()?;
         }
     }
-    if let (Some(image), Some(key)) = (&args.attest, &args.key) {
-        // cosign's vulnerability predicate, with zoll's JSON report as the scanner result.
+    // cosign's vulnerability predicate, with zoll's JSON report as the scanner result.
+    super::seal::attest_document(&args.registry, &args.attach, "vuln", || {
         let mut doc = Vec::new();
         render.color = false;
         zoll_formats::write_report(&report, ScanFormat::Json, &render, &mut doc)?;
@@ -75,7 +75,7 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
         let stamp = now
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        let predicate = serde_json::json!({
+        Ok(serde_json::to_vec(&serde_json::json!({
             "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
             "scanner": {
                 "uri": "https://github.com/zoll/zoll",
@@ -84,16 +84,8 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
                 "result": result,
             },
             "metadata": {"scanStartedOn": stamp, "scanFinishedOn": stamp},
-        });
-        super::seal::attest_document(
-            &args.registry,
-            image,
-            key,
-            &args.password,
-            "vuln",
-            &serde_json::to_vec(&predicate)?,
-        )?;
-    }
+        }))?)
+    })?;
     if !report.findings.is_empty() && args.exit_code != 0 {
         return Ok(ExitCode::from(args.exit_code));
     }

@@ -33,8 +33,7 @@ pub(crate) const SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 /// The key password: ZOLL_KEY_PASSWORD, then COSIGN_PASSWORD, then --password-file.
 fn password(args: &KeyPasswordArgs) -> anyhow::Result<Option<String>> {
     if let Some(path) = &args.password_file {
-        let text = fs_err::read_to_string(path)?;
-        return Ok(Some(text.lines().next().unwrap_or("").to_owned()));
+        return Ok(Some(super::read_secret_file(path)?));
     }
     for var in ["ZOLL_KEY_PASSWORD", "COSIGN_PASSWORD"] {
         if let Some(v) = std::env::var_os(var) {
@@ -269,7 +268,7 @@ pub(crate) fn attest(args: AttestArgs) -> anyhow::Result<ExitCode> {
     let predicate: Value = serde_json::from_slice(&predicate_bytes)
         .with_context(|| format!("predicate {} is not JSON", args.predicate.display()))?;
     let signer = load_signer(&args.key, &args.password)?;
-    attach(
+    attach_statement(
         &client,
         &image,
         &args.predicate_type,
@@ -281,7 +280,7 @@ pub(crate) fn attest(args: AttestArgs) -> anyhow::Result<ExitCode> {
 
 /// Wrap `predicate` in an in-toto statement about the image, sign it as DSSE and store it in
 /// the `.att` tag and as a referrer.
-fn attach(
+fn attach_statement(
     client: &Client,
     image: &Resolved,
     predicate_type: &str,
@@ -319,21 +318,23 @@ fn attach(
     Ok(())
 }
 
-/// `zoll sbom|scan --attest IMAGE --key K`: attach a document just produced.
+/// `zoll sbom|scan --attest IMAGE --key K`: attach a document just produced (nothing to do
+/// without `--attest`).
 pub(crate) fn attest_document(
     registry: &crate::cli::RegistryArgs,
-    image: &str,
-    key: &str,
-    password: &KeyPasswordArgs,
+    attach: &crate::cli::AttachArgs,
     predicate_type: &str,
-    document: &[u8],
+    document: impl FnOnce() -> anyhow::Result<Vec<u8>>,
 ) -> anyhow::Result<()> {
+    let (Some(image), Some(key)) = (&attach.attest, &attach.key) else {
+        return Ok(());
+    };
     let client = client(registry)?;
     let resolved = resolve(&client, image)?;
     let predicate: Value =
-        serde_json::from_slice(document).context("the document to attest is not JSON")?;
-    let signer = load_signer(key, password)?;
-    attach(
+        serde_json::from_slice(&document()?).context("the document to attest is not JSON")?;
+    let signer = load_signer(key, &attach.password)?;
+    attach_statement(
         &client,
         &resolved,
         predicate_type,
@@ -492,6 +493,15 @@ fn identity_rule(
     }
 }
 
+/// A verified attestation (or bundle statement) as `zoll verify*` prints it.
+fn statement_json(v: &zoll_sign::verify::VerifiedAttestation) -> Value {
+    json!({
+        "statement": serde_json::from_slice::<Value>(&v.payload).unwrap_or(Value::Null),
+        "keyIds": v.key_ids.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        "source": v.source,
+    })
+}
+
 /// A verification that did not pass: exit code 1 with the reason.
 fn not_verified(what: &str, e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("{what}: verification failed: {e}");
@@ -508,13 +518,10 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let found = target.found()?;
     let digest = target.digest().clone();
-    let mut candidates: Vec<SignatureCandidate> = found
+    let candidates: Vec<SignatureCandidate> = found
         .signatures
-        .iter()
-        .map(|s| {
-            SignatureCandidate::new(s.payload.clone(), s.signature.clone())
-                .with_source(s.source.clone())
-        })
+        .into_iter()
+        .map(|s| SignatureCandidate::new(s.payload, s.signature).with_source(s.source))
         .collect();
     // Bundles carry a DSSE statement about the image (predicate cosign sign/v1).
     let mut bundle_passes = Vec::new();
@@ -566,7 +573,6 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             Err(e) => last_error = Some(e),
         }
     }
-    candidates.clear();
     // Bundle statements: the annotations live in the predicate.
     let mut out: Vec<Value> = verified
         .iter()
@@ -596,11 +602,7 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         distinct.extend(v.key_ids.iter().map(|k| k.to_string()));
-        out.push(json!({
-            "statement": serde_json::from_slice::<Value>(&v.payload).unwrap_or(Value::Null),
-            "keyIds": v.key_ids.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-            "source": v.source,
-        }));
+        out.push(statement_json(v));
     }
     if out.is_empty() {
         let e = last_error.unwrap_or(VerifyError::NoSignatures {
@@ -635,8 +637,8 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<
     let uri = zoll_sign::intoto::predicate_type_uri(&args.predicate_type)?;
     let candidates: Vec<AttestationCandidate> = found
         .attestations
-        .iter()
-        .map(|a| AttestationCandidate::new(a.envelope.clone()).with_source(a.source.clone()))
+        .into_iter()
+        .map(|a| AttestationCandidate::new(a.envelope).with_source(a.source))
         .collect();
     let policy = AttestationPolicy {
         manifest_digest: target.digest().clone(),
@@ -645,16 +647,7 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<
     };
     match zoll_sign::verify::verify_attestations(&candidates, &req.keys, &policy) {
         Ok(verified) => {
-            let out: Vec<Value> = verified
-                .iter()
-                .map(|v| {
-                    json!({
-                        "statement": serde_json::from_slice::<Value>(&v.payload).unwrap_or(Value::Null),
-                        "keyIds": v.key_ids.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-                        "source": v.source,
-                    })
-                })
-                .collect();
+            let out: Vec<Value> = verified.iter().map(statement_json).collect();
             println!("{}", serde_json::to_string_pretty(&out)?);
             eprintln!("{what}: {} attestation(s) verified", out.len());
             Ok(ExitCode::SUCCESS)

@@ -1,7 +1,6 @@
 //! Running the zoll binary, reading its JSON output, and starting a real registry.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -67,11 +66,7 @@ pub(crate) fn need(tool: &str, install: &str) -> PathBuf {
 }
 
 pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    zoll_testenv::free_port().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A CNCF Distribution (`docker-registry`) on loopback with htpasswd basic auth, killed on drop.
