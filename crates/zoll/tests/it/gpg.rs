@@ -325,6 +325,25 @@ fn both_directions(dir: &Path, server: &Serve, lookaside: Option<&Path>) {
         "untrusted key",
     );
 
+    // A fingerprint names a key in an exported keyring file.
+    let by_fpr = format!("{addr}/acme/app:by-fpr");
+    push_image(addr, "acme/app", "by-fpr", "by-fpr");
+    let mut args = vec![
+        "sign",
+        &by_fpr,
+        "--gpg-key",
+        &fpr_a,
+        "--gpg-keyring",
+        b_sec.to_str().unwrap(),
+        "--gpg-keyring",
+        a_sec.to_str().unwrap(),
+        "--insecure",
+    ];
+    args.extend(&la_ref);
+    zoll_ok(dir, &args);
+    let args = verify(&by_fpr, &a_pub);
+    zoll_ok(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
+
     // skopeo signs (--sign-by, gpgme with the GNUPGHOME keyring) while copying into zoll serve;
     // zoll verifies.
     let src = format!("dir:{}", dir.join("out-signed").display());

@@ -187,6 +187,40 @@ fn cosign_signatures_attestations_and_bundles_through_zoll_serve() {
         text(&wrong_pw)
     );
 
+    // The password may come from a file instead of the environment.
+    std::fs::write(d.join("pw"), "file password 1\n").unwrap();
+    let o = zoll()
+        .current_dir(d)
+        .args([
+            "key",
+            "generate",
+            "--output-key-prefix",
+            "kf",
+            "--password-file",
+            "pw",
+        ])
+        .env_remove("ZOLL_KEY_PASSWORD")
+        .env_remove("COSIGN_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = zoll()
+        .current_dir(d)
+        .args([
+            "key",
+            "public-key",
+            "--key",
+            "kf.key",
+            "--password-file",
+            "pw",
+        ])
+        .env_remove("ZOLL_KEY_PASSWORD")
+        .env_remove("COSIGN_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.stdout, std::fs::read(d.join("kf.pub")).unwrap());
+
     // Unsigned: refused, saying so.
     refused_(&["verify", &image, "--key", "k1.pub"], "no signatures");
 
@@ -858,4 +892,54 @@ fn an_independent_cosign_implementation_reads_and_writes_what_zoll_stores_in_a_r
         String::from_utf8_lossy(&o.stdout).trim(),
         std::fs::read_to_string(d.join("z.pub")).unwrap().trim()
     );
+}
+
+/// `zoll scan --attest`: the report goes to the image as a signed `vuln` attestation.
+#[test]
+fn scan_attaches_its_report_as_a_vuln_attestation() {
+    let db = &crate::scan::fixture().db;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = server(d);
+    let addr = server.addr.clone();
+    let digest = push_image(&addr, "acme/scanned", "1", "scanned");
+    let image = format!("{addr}/acme/scanned:1");
+    ok(d, &["key", "generate", "--output-key-prefix", "k"]);
+    let db = db.to_str().unwrap();
+    #[rustfmt::skip]
+    ok(d, &["scan", &image, "--insecure", "--no-cache", "--db-dir", db, "-f", "json", "--attest", &image, "--key", "k.key"]);
+    let v = json(&ok(
+        d,
+        &[
+            "verify-attestation",
+            &image,
+            "--type",
+            "vuln",
+            "--key",
+            "k.pub",
+            "--insecure",
+        ],
+    ));
+    let st = &v[0]["statement"];
+    assert_eq!(
+        st["predicateType"],
+        "https://cosign.sigstore.dev/attestation/vuln/v1"
+    );
+    assert_eq!(st["subject"][0]["digest"]["sha256"], digest.hex());
+    assert!(st["predicate"]["scanner"]["result"].is_object(), "{st}");
+    // --attest without --key is refused before anything runs.
+    let o = run(
+        d,
+        &[
+            "scan",
+            &image,
+            "--insecure",
+            "--no-cache",
+            "--db-dir",
+            db,
+            "--attest",
+            &image,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
