@@ -3,6 +3,7 @@
 //! Everything here is pure (no IO) and built by parsing: a [`Digest`], an [`ImageRef`], a [`Purl`] or a
 //! [`Platform`] that exists is valid, so code that receives one never re-checks it.
 
+mod check;
 mod digest;
 mod image_ref;
 mod package;
@@ -10,6 +11,7 @@ mod platform;
 mod purl;
 mod vuln;
 
+pub use check::{CheckFinding, Location, PssLevel, Scanner, ScannerError, WorkloadLevel};
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use image_ref::{DEFAULT_REGISTRY, ImageRef, ImageRefError, Reference};
 pub use package::{Distro, LayerInfo, Package, PackageType, Sbom, SourceInfo, Target};

@@ -237,6 +237,15 @@ pub struct VulnReport {
     /// Warnings for people (old database, packages that could not be matched, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The scanners that ran, in [`crate::Scanner::ALL`] order.
+    #[serde(default)]
+    pub scanners: Vec<crate::Scanner>,
+    /// Secrets, malware and misconfigurations, in the order renderers print them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::CheckFinding>,
+    /// The Pod Security Standards level of each Kubernetes workload that was checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<crate::WorkloadLevel>,
 }
 
 #[cfg(test)]

@@ -461,5 +461,8 @@ pub fn scan(sbom: Sbom, db: &Db, opts: &ScanOptions) -> Result<VulnReport, Error
         suppressed,
         filtered,
         warnings,
+        scanners: vec![zoll_core::Scanner::Vuln],
+        checks: Vec::new(),
+        workloads: Vec::new(),
     })
 }

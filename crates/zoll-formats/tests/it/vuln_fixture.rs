@@ -400,6 +400,9 @@ pub(crate) fn report() -> VulnReport {
             "the advisory database is 9 days old (built 2024-04-27T02:00:00Z); run `zoll db update`"
                 .into(),
         ],
+        scanners: vec![zoll_core::Scanner::Vuln],
+        checks: vec![],
+        workloads: vec![],
     }
 }
 
@@ -412,5 +415,8 @@ pub(crate) fn empty() -> VulnReport {
         suppressed: vec![],
         filtered: 0,
         warnings: vec![],
+        scanners: vec![zoll_core::Scanner::Vuln],
+        checks: vec![],
+        workloads: vec![],
     }
 }
