@@ -6,11 +6,13 @@ use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
 use zoll_catalog::{FileCataloger, FileMeta};
-use zoll_core::{Distro, Package};
+use zoll_core::{CheckFinding, Distro, Package};
 use zoll_oci::{Entry, EntryKind, Visitor};
 
+use crate::inspect::{self, InspectError, Inspector, LayerFacts, LayerInspector};
+
 /// Bump when the shape or meaning of [`LayerAnalysis`] changes; old cache entries are ignored.
-pub(crate) const ANALYSIS_VERSION: u32 = 1;
+pub(crate) const ANALYSIS_VERSION: u32 = 2;
 
 /// What catalogers made of one file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -38,6 +40,12 @@ pub struct LayerAnalysis {
     pub files: BTreeMap<String, FileResult>,
     pub diagnostics: Vec<String>,
     pub entries: u64,
+    /// Facts for the image checks (modes, account files, caches), stacked like files.
+    #[serde(default)]
+    pub facts: LayerFacts,
+    /// What the inspectors found in this layer's files (location.layer not yet set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckFinding>,
 }
 
 /// Runs catalogers on the entries of one layer.
@@ -45,16 +53,25 @@ pub(crate) struct Analyzer<'a> {
     pub(crate) catalogers: &'a [Box<dyn FileCataloger>],
     pub(crate) max_file_bytes: u64,
     pub(crate) out: LayerAnalysis,
+    /// The inspectors and their workers for this layer.
+    inspectors: Vec<(&'a dyn Inspector, Box<dyn LayerInspector + 'a>)>,
+    /// The first inspector failure; the walk stops and the scan fails with it.
+    pub(crate) failure: Option<InspectError>,
     buf: Vec<u8>,
 }
 
 impl<'a> Analyzer<'a> {
     pub(crate) fn new(
         catalogers: &'a [Box<dyn FileCataloger>],
+        inspectors: &[&'a dyn Inspector],
         fingerprint: String,
         max_file_bytes: u64,
-    ) -> Self {
-        Analyzer {
+    ) -> Result<Self, InspectError> {
+        let mut workers = Vec::with_capacity(inspectors.len());
+        for i in inspectors {
+            workers.push((*i, i.layer()?));
+        }
+        Ok(Analyzer {
             catalogers,
             max_file_bytes,
             out: LayerAnalysis {
@@ -62,8 +79,10 @@ impl<'a> Analyzer<'a> {
                 catalogers: fingerprint,
                 ..LayerAnalysis::default()
             },
+            inspectors: workers,
+            failure: None,
             buf: Vec::new(),
-        }
+        })
     }
 }
 
@@ -78,6 +97,7 @@ impl Visitor for Analyzer<'_> {
                 self.out.symlinks.insert(entry.path.clone(), t.clone());
             }
             EntryKind::Hardlink(target) => {
+                let _ = inspect::record(&mut self.out.facts, path, entry.mode, false, 0);
                 let meta = FileMeta {
                     mode: entry.mode,
                     size: entry.size,
@@ -104,6 +124,13 @@ impl Visitor for Analyzer<'_> {
                     mode: entry.mode,
                     size: entry.size,
                 };
+                let account = inspect::record(
+                    &mut self.out.facts,
+                    path,
+                    entry.mode,
+                    false,
+                    entry.size,
+                );
                 let release = zoll_catalog::is_release_file(path);
                 let selected: Vec<&dyn FileCataloger> = self
                     .catalogers
@@ -111,7 +138,20 @@ impl Visitor for Analyzer<'_> {
                     .filter(|c| c.selects(path, &meta))
                     .map(|c| c.as_ref())
                     .collect();
+                let inspected = entry.size <= self.max_file_bytes
+                    && self
+                        .inspectors
+                        .iter()
+                        .any(|(i, _)| i.wants(path, entry.size));
+                if selected.is_empty() && !release && !account && !inspected {
+                    return Ok(());
+                }
                 if selected.is_empty() && !release {
+                    self.buf.clear();
+                    content
+                        .take(self.max_file_bytes + 1)
+                        .read_to_end(&mut self.buf)?;
+                    self.look(path, entry.size, account)?;
                     return Ok(());
                 }
                 if entry.size > self.max_file_bytes {
@@ -125,6 +165,7 @@ impl Visitor for Analyzer<'_> {
                 content
                     .take(self.max_file_bytes + 1)
                     .read_to_end(&mut self.buf)?;
+                self.look(path, entry.size, account)?;
                 let mut result = FileResult::default();
                 if release {
                     result.distro = zoll_catalog::parse_release_file(path, &self.buf);
@@ -154,7 +195,36 @@ impl Visitor for Analyzer<'_> {
                         .insert(entry.path.clone(), FileResult::default());
                 }
             }
-            EntryKind::Dir | EntryKind::Other => {}
+            EntryKind::Dir => {
+                let _ = inspect::record(&mut self.out.facts, path, entry.mode, true, 0);
+            }
+            EntryKind::Other => {}
+        }
+        Ok(())
+    }
+}
+
+impl Analyzer<'_> {
+    /// Keep an account file's text and run the inspectors over the bytes in `buf`.
+    fn look(&mut self, path: &str, size: u64, account: bool) -> io::Result<()> {
+        if account {
+            self.out.facts.account_files.insert(
+                path.to_owned(),
+                String::from_utf8_lossy(&self.buf).into_owned(),
+            );
+        }
+        for (inspector, worker) in &mut self.inspectors {
+            if !inspector.wants(path, size) {
+                continue;
+            }
+            match worker.inspect(path, &self.buf) {
+                Ok(found) => self.out.checks.extend(found),
+                Err(e) => {
+                    let msg = format!("{path}: {e}");
+                    self.failure = Some(InspectError(msg.clone()));
+                    return Err(io::Error::other(msg));
+                }
+            }
         }
         Ok(())
     }

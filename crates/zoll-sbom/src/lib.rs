@@ -10,6 +10,7 @@
 
 mod analysis;
 mod cache;
+pub mod inspect;
 mod merge;
 
 use std::io::{self, Read};
@@ -17,11 +18,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use zoll_catalog::FileCataloger;
-use zoll_core::{Digest, Sbom, Target};
+use zoll_core::{CheckFinding, Digest, Sbom, Target};
 use zoll_oci::{Image, ImageLayer, LayerError, LayerExpect, Limits, Opened, SourceError};
 
 pub use analysis::{FileResult, LayerAnalysis};
 pub use cache::LayerCache;
+pub use inspect::{ImageFacts, InspectError, Inspector, LayerInspector};
 
 /// Why an SBOM could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,21 @@ pub enum Error {
     Layer(#[from] LayerError),
     #[error(transparent)]
     Dir(#[from] zoll_oci::DirError),
+    #[error("layer {layer}: {source}")]
+    Inspect {
+        layer: String,
+        #[source]
+        source: InspectError,
+    },
+}
+
+/// Everything one pass over an image found: the SBOM, what the inspectors found in files
+/// (each with its layer), and the stacked facts for the image checks.
+#[derive(Clone, Debug)]
+pub struct Inspection {
+    pub sbom: Sbom,
+    pub checks: Vec<CheckFinding>,
+    pub facts: ImageFacts,
 }
 
 /// Receives progress while layers are read (the CLI draws bars with it).
@@ -56,6 +73,8 @@ pub struct Options<'a> {
     /// Layers read at once (default: the number of cores).
     pub parallelism: usize,
     pub progress: &'a dyn Progress,
+    /// What looks at file bytes besides the catalogers (secrets, malware).
+    pub inspectors: &'a [&'a dyn Inspector],
 }
 
 impl Default for Options<'_> {
@@ -66,22 +85,47 @@ impl Default for Options<'_> {
             max_file_bytes: 512 << 20,
             parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
             progress: &NoProgress,
+            inspectors: &[],
         }
     }
 }
 
-/// Fingerprint of a cataloger set: the crate version and every cataloger's name.
-fn fingerprint(catalogers: &[Box<dyn FileCataloger>]) -> String {
+/// Fingerprint of a cataloger and inspector set: the crate version, every cataloger's name and
+/// every inspector's fingerprint; `None` when an inspector's results must not be cached.
+fn fingerprint(catalogers: &[Box<dyn FileCataloger>], inspectors: &[&dyn Inspector]) -> Option<String> {
     let names: Vec<&str> = catalogers.iter().map(|c| c.name()).collect();
-    format!("{}:{}", env!("CARGO_PKG_VERSION"), names.join(","))
+    let mut fp = format!("{}:{}", env!("CARGO_PKG_VERSION"), names.join(","));
+    for i in inspectors {
+        fp.push('+');
+        fp.push_str(&i.fingerprint()?);
+    }
+    Some(fp)
 }
 
 /// Catalog whatever [`zoll_oci::open`] returned.
 pub fn catalog(opened: &Opened, opts: &Options<'_>) -> Result<Sbom, Error> {
+    inspect(opened, opts).map(|i| i.sbom)
+}
+
+/// Catalog and inspect whatever [`zoll_oci::open`] returned, in one pass over the layers.
+pub fn inspect(opened: &Opened, opts: &Options<'_>) -> Result<Inspection, Error> {
     match opened {
-        Opened::Image(image) => catalog_image(image, opts),
-        Opened::Rootfs { path, target } => catalog_dir(path, target, opts),
+        Opened::Image(image) => inspect_image(image, opts),
+        Opened::Rootfs { path, target } => inspect_dir(path, target, opts),
     }
+}
+
+/// Set each finding's layer and collect them, lowest layer first.
+fn layer_checks(analyses: &[LayerAnalysis], layer_ids: &[Option<Digest>]) -> Vec<CheckFinding> {
+    let mut out = Vec::new();
+    for (a, id) in analyses.iter().zip(layer_ids) {
+        for c in &a.checks {
+            let mut c = c.clone();
+            c.location.layer = id.clone();
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Counts bytes for the progress bar.
@@ -106,10 +150,10 @@ fn analyse_layer(
     image: &Image,
     layer: &ImageLayer,
     catalogers: &[Box<dyn FileCataloger>],
-    fp: &str,
+    fp: Option<&str>,
     opts: &Options<'_>,
 ) -> LayerOutcome {
-    if let (Some(cache), Some(diff_id)) = (&opts.cache, &layer.diff_id)
+    if let (Some(cache), Some(diff_id), Some(fp)) = (&opts.cache, &layer.diff_id, fp)
         && let Some(a) = cache.get(diff_id, fp)
     {
         opts.progress.layer_start(layer.index, layer, true);
@@ -124,17 +168,31 @@ fn analyse_layer(
         blob_size: layer.blob.as_ref().map(|b| b.size),
         diff_id: layer.diff_id.clone(),
     };
-    let mut analyzer = analysis::Analyzer::new(catalogers, fp.to_owned(), opts.max_file_bytes);
+    let inspect_err = |source| Error::Inspect {
+        layer: layer.name(),
+        source,
+    };
+    let mut analyzer = analysis::Analyzer::new(
+        catalogers,
+        opts.inspectors,
+        fp.unwrap_or_default().to_owned(),
+        opts.max_file_bytes,
+    )
+    .map_err(inspect_err)?;
     let counted = Counted {
         inner: raw,
         index: layer.index,
         progress: opts.progress,
     };
-    let summary = zoll_oci::walk_layer(counted, &expect, &opts.limits, &mut analyzer)?;
+    let walked = zoll_oci::walk_layer(counted, &expect, &opts.limits, &mut analyzer);
+    if let Some(e) = analyzer.failure.take() {
+        return Err(inspect_err(e));
+    }
+    let summary = walked?;
     opts.progress.layer_done(layer.index);
     let analysis = analyzer.out;
     // Only layers whose diff-id the (verified) config vouches for are cached.
-    if let (Some(cache), Some(diff_id)) = (&opts.cache, &layer.diff_id) {
+    if let (Some(cache), Some(diff_id), Some(_)) = (&opts.cache, &layer.diff_id, fp) {
         cache.put(diff_id, &analysis);
     }
     Ok((analysis, Some(summary.diff_id)))
@@ -142,8 +200,14 @@ fn analyse_layer(
 
 /// Catalog a layered image.
 pub fn catalog_image(image: &Image, opts: &Options<'_>) -> Result<Sbom, Error> {
+    inspect_image(image, opts).map(|i| i.sbom)
+}
+
+/// Catalog and inspect a layered image.
+pub fn inspect_image(image: &Image, opts: &Options<'_>) -> Result<Inspection, Error> {
     let catalogers = zoll_catalog::default_catalogers();
-    let fp = fingerprint(&catalogers);
+    let fp = fingerprint(&catalogers, opts.inspectors);
+    let fp = fp.as_deref();
     let n = image.layers.len();
     let results: Mutex<Vec<Option<LayerOutcome>>> = Mutex::new((0..n).map(|_| None).collect());
     let next = AtomicUsize::new(0);
@@ -156,7 +220,7 @@ pub fn catalog_image(image: &Image, opts: &Options<'_>) -> Result<Sbom, Error> {
                     if i >= n {
                         break;
                     }
-                    let r = analyse_layer(image, &image.layers[i], &catalogers, &fp, opts);
+                    let r = analyse_layer(image, &image.layers[i], &catalogers, fp, opts);
                     let failed = r.is_err();
                     if let Ok(mut g) = results.lock() {
                         g[i] = Some(r);
@@ -196,7 +260,16 @@ pub fn catalog_image(image: &Image, opts: &Options<'_>) -> Result<Sbom, Error> {
         .iter()
         .map(|l| Some(l.diff_id.clone()))
         .collect();
-    Ok(merge::merge(target, &analyses, &layer_ids))
+    Ok(finish(target, &analyses, &layer_ids))
+}
+
+fn finish(target: Target, analyses: &[LayerAnalysis], layer_ids: &[Option<Digest>]) -> Inspection {
+    let refs: Vec<&LayerAnalysis> = analyses.iter().collect();
+    Inspection {
+        checks: layer_checks(analyses, layer_ids),
+        facts: inspect::stack(&refs, layer_ids),
+        sbom: merge::merge(target, analyses, layer_ids),
+    }
 }
 
 /// Catalog a root filesystem directory.
@@ -205,12 +278,30 @@ pub fn catalog_dir(
     target: &Target,
     opts: &Options<'_>,
 ) -> Result<Sbom, Error> {
+    inspect_dir(path, target, opts).map(|i| i.sbom)
+}
+
+/// Catalog and inspect a root filesystem directory.
+pub fn inspect_dir(
+    path: &std::path::Path,
+    target: &Target,
+    opts: &Options<'_>,
+) -> Result<Inspection, Error> {
     let catalogers = zoll_catalog::default_catalogers();
-    let fp = fingerprint(&catalogers);
-    let mut analyzer = analysis::Analyzer::new(&catalogers, fp, opts.max_file_bytes);
+    let inspect_err = |source| Error::Inspect {
+        layer: path.display().to_string(),
+        source,
+    };
+    let mut analyzer =
+        analysis::Analyzer::new(&catalogers, opts.inspectors, String::new(), opts.max_file_bytes)
+            .map_err(inspect_err)?;
     let mut skipped = Vec::new();
-    zoll_oci::walk_dir(path, &mut analyzer, &mut |s| skipped.push(s))?;
+    let walked = zoll_oci::walk_dir(path, &mut analyzer, &mut |s| skipped.push(s));
+    if let Some(e) = analyzer.failure.take() {
+        return Err(inspect_err(e));
+    }
+    walked?;
     let mut analysis = analyzer.out;
     analysis.diagnostics.extend(skipped);
-    Ok(merge::merge(target.clone(), &[analysis], &[None]))
+    Ok(finish(target.clone(), &[analysis], &[None]))
 }
