@@ -13,6 +13,7 @@
 //!    then `--severity`/`--ignore-unfixed` (counted as filtered).
 
 pub mod ignore;
+pub mod image;
 pub mod input;
 pub mod range;
 pub mod severity;
