@@ -16,9 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Digest, Severity};
 
 /// A scanner `zoll scan --scanners` can run.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scanner {
     /// Known vulnerabilities of the packages (the offline OSV database).
@@ -146,9 +144,7 @@ pub struct CheckFinding {
 }
 
 /// Pod Security Standards levels, ordered from least to most restrictive.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PssLevel {
     /// Fails a baseline control.

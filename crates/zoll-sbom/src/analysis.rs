@@ -124,13 +124,8 @@ impl Visitor for Analyzer<'_> {
                     mode: entry.mode,
                     size: entry.size,
                 };
-                let account = inspect::record(
-                    &mut self.out.facts,
-                    path,
-                    entry.mode,
-                    false,
-                    entry.size,
-                );
+                let account =
+                    inspect::record(&mut self.out.facts, path, entry.mode, false, entry.size);
                 let release = zoll_catalog::is_release_file(path);
                 let selected: Vec<&dyn FileCataloger> = self
                     .catalogers

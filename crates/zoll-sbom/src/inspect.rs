@@ -63,12 +63,17 @@ pub fn is_cache_file(path: &str) -> bool {
         path.strip_prefix(d)
             .and_then(|rest| rest.strip_prefix('/'))
             .is_some_and(|rest| {
-                !rest.is_empty() && rest != "lock" && !rest.starts_with("partial") && rest != "auxfiles"
+                !rest.is_empty()
+                    && rest != "lock"
+                    && !rest.starts_with("partial")
+                    && rest != "auxfiles"
             })
     }) || path
         .strip_prefix("/home/")
         .and_then(|r| r.split_once('/'))
-        .is_some_and(|(_, rest)| rest.starts_with(".cache/pip/") || rest.starts_with(".npm/_cacache/"))
+        .is_some_and(|(_, rest)| {
+            rest.starts_with(".cache/pip/") || rest.starts_with(".npm/_cacache/")
+        })
 }
 
 /// Mode bits that make an entry worth recording: setuid, setgid, or writable by everyone.
@@ -182,10 +187,7 @@ impl Stack<'_> {
 }
 
 /// Stack the facts of layers, lowest first.
-pub(crate) fn stack(
-    layers: &[&crate::LayerAnalysis],
-    layer_ids: &[Option<Digest>],
-) -> ImageFacts {
+pub(crate) fn stack(layers: &[&crate::LayerAnalysis], layer_ids: &[Option<Digest>]) -> ImageFacts {
     let mut out = ImageFacts::default();
     for (i, layer) in layers.iter().enumerate() {
         let id = layer_ids.get(i).cloned().flatten();
@@ -268,7 +270,9 @@ mod tests {
     #[test]
     fn cache_paths() {
         assert!(is_cache_file("/var/cache/apt/archives/curl_8.deb"));
-        assert!(is_cache_file("/var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease"));
+        assert!(is_cache_file(
+            "/var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease"
+        ));
         assert!(!is_cache_file("/var/lib/apt/lists/lock"));
         assert!(!is_cache_file("/var/lib/apt/lists/partial"));
         assert!(!is_cache_file("/var/lib/apt/listsX/a"));
@@ -279,10 +283,20 @@ mod tests {
     #[test]
     fn later_layers_delete_and_replace_facts() {
         let mut l0 = layer(|_| {});
-        for (p, m) in [("/usr/bin/passwd", 0o4755), ("/usr/bin/su", 0o4755), ("/opt/x/y", 0o4755)] {
+        for (p, m) in [
+            ("/usr/bin/passwd", 0o4755),
+            ("/usr/bin/su", 0o4755),
+            ("/opt/x/y", 0o4755),
+        ] {
             let _ = record(&mut l0.facts, p, m, false, 1);
         }
-        let _ = record(&mut l0.facts, "/var/cache/apt/archives/a.deb", 0o644, false, 10);
+        let _ = record(
+            &mut l0.facts,
+            "/var/cache/apt/archives/a.deb",
+            0o644,
+            false,
+            10,
+        );
         // Layer 1: chmod u-s passwd (rewritten, not special), delete su, opaque /opt/x.
         let mut l1 = layer(|a| {
             a.whiteouts.push("/usr/bin/su".into());

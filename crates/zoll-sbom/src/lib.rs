@@ -92,7 +92,10 @@ impl Default for Options<'_> {
 
 /// Fingerprint of a cataloger and inspector set: the crate version, every cataloger's name and
 /// every inspector's fingerprint; `None` when an inspector's results must not be cached.
-fn fingerprint(catalogers: &[Box<dyn FileCataloger>], inspectors: &[&dyn Inspector]) -> Option<String> {
+fn fingerprint(
+    catalogers: &[Box<dyn FileCataloger>],
+    inspectors: &[&dyn Inspector],
+) -> Option<String> {
     let names: Vec<&str> = catalogers.iter().map(|c| c.name()).collect();
     let mut fp = format!("{}:{}", env!("CARGO_PKG_VERSION"), names.join(","));
     for i in inspectors {
@@ -292,9 +295,13 @@ pub fn inspect_dir(
         layer: path.display().to_string(),
         source,
     };
-    let mut analyzer =
-        analysis::Analyzer::new(&catalogers, opts.inspectors, String::new(), opts.max_file_bytes)
-            .map_err(inspect_err)?;
+    let mut analyzer = analysis::Analyzer::new(
+        &catalogers,
+        opts.inspectors,
+        String::new(),
+        opts.max_file_bytes,
+    )
+    .map_err(inspect_err)?;
     let mut skipped = Vec::new();
     let walked = zoll_oci::walk_dir(path, &mut analyzer, &mut |s| skipped.push(s));
     if let Some(e) = analyzer.failure.take() {

@@ -253,7 +253,8 @@ fn user(input: &ImageInput<'_>, out: &mut Vec<CheckFinding>) {
             .account_files
             .get("/etc/passwd")
             .is_some_and(|(text, _)| {
-                records(text).any(|(_, f)| f.first() == Some(&name.as_str()) && f.get(2) == Some(&"0"))
+                records(text)
+                    .any(|(_, f)| f.first() == Some(&name.as_str()) && f.get(2) == Some(&"0"))
             })
     };
     if root {
@@ -262,7 +263,11 @@ fn user(input: &ImageInput<'_>, out: &mut Vec<CheckFinding>) {
         } else {
             format!("USER {raw}")
         };
-        out.extend(finding("CIS-DI-0001", Location::path("config:User"), evidence));
+        out.extend(finding(
+            "CIS-DI-0001",
+            Location::path("config:User"),
+            evidence,
+        ));
     }
 }
 
@@ -429,7 +434,9 @@ fn history(config: &ImageConfig, out: &mut Vec<CheckFinding>) {
                 out.extend(finding("ZOLL-DI-0001", loc(), short(cb)));
             } else if !base_rootfs
                 && !sources.is_empty()
-                && !sources.iter().all(|s| ARCHIVES.iter().any(|a| s.ends_with(a)))
+                && !sources
+                    .iter()
+                    .all(|s| ARCHIVES.iter().any(|a| s.ends_with(a)))
             {
                 out.extend(finding("CIS-DI-0009", loc(), short(cb)));
             }
@@ -614,9 +621,18 @@ mod tests {
 
     #[test]
     fn instructions_of_history_steps() {
-        assert_eq!(instruction("/bin/sh -c #(nop) ADD file:abc in / "), ("ADD", "file:abc in /"));
-        assert_eq!(instruction("ADD https://x/y /y # buildkit"), ("ADD", "https://x/y /y"));
-        assert_eq!(instruction("/bin/sh -c apt-get update"), ("RUN", "/bin/sh -c apt-get update"));
+        assert_eq!(
+            instruction("/bin/sh -c #(nop) ADD file:abc in / "),
+            ("ADD", "file:abc in /")
+        );
+        assert_eq!(
+            instruction("ADD https://x/y /y # buildkit"),
+            ("ADD", "https://x/y /y")
+        );
+        assert_eq!(
+            instruction("/bin/sh -c apt-get update"),
+            ("RUN", "/bin/sh -c apt-get update")
+        );
     }
 
     fn config(history: &[&str]) -> ImageConfig {
@@ -640,17 +656,29 @@ mod tests {
     #[test]
     fn history_steps() {
         assert_eq!(
-            rules_of(&config(&["/bin/sh -c apt-get update && apt-get -y dist-upgrade"])),
+            rules_of(&config(&[
+                "/bin/sh -c apt-get update && apt-get -y dist-upgrade"
+            ])),
             ["DKL-DI-0003"]
         );
         assert_eq!(
-            rules_of(&config(&["RUN /bin/sh -c apt-get -qq upgrade -y # buildkit"])),
+            rules_of(&config(&[
+                "RUN /bin/sh -c apt-get -qq upgrade -y # buildkit"
+            ])),
             ["DKL-DI-0003"]
         );
-        assert!(rules_of(&config(&["/bin/sh -c apt-get install -y unattended-upgrades"])).is_empty());
+        assert!(
+            rules_of(&config(&[
+                "/bin/sh -c apt-get install -y unattended-upgrades"
+            ]))
+            .is_empty()
+        );
         assert!(rules_of(&config(&["/bin/sh -c #(nop) ADD file:0a1b in / "])).is_empty());
         assert!(rules_of(&config(&["ADD app.tar.gz /srv/ # buildkit"])).is_empty());
-        assert_eq!(rules_of(&config(&["ADD app.py /srv/ # buildkit"])), ["CIS-DI-0009"]);
+        assert_eq!(
+            rules_of(&config(&["ADD app.py /srv/ # buildkit"])),
+            ["CIS-DI-0009"]
+        );
         assert_eq!(
             rules_of(&config(&["ADD https://example.org/x.tgz /x # buildkit"])),
             ["ZOLL-DI-0001"]

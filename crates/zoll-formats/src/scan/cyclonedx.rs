@@ -186,10 +186,79 @@ pub fn document(report: &VulnReport, opts: &RenderOptions) -> Result<VulnBom, Er
         let bom_ref = unique(format!("{}/{component_ref}", f.id), &mut vuln_refs);
         vulnerabilities.push(vulnerability(f, bom_ref, component_ref));
     }
+    // Secrets, malware and misconfigurations affect the image itself.
+    let image_ref = bom.metadata.component.bom_ref.clone().unwrap_or_default();
+    for c in super::checks::sorted_checks(&report.checks) {
+        let bom_ref = unique(format!("{}/{}", c.rule, c.location.path), &mut vuln_refs);
+        vulnerabilities.push(check_vulnerability(c, bom_ref, image_ref.clone()));
+    }
     Ok(VulnBom {
         bom,
         vulnerabilities,
     })
+}
+
+/// A check finding as a `vulnerabilities[]` entry whose source is zoll (see [`super::checks`]).
+fn check_vulnerability(
+    c: &zoll_core::CheckFinding,
+    bom_ref: String,
+    image_ref: String,
+) -> Vulnerability {
+    let l = &c.location;
+    let mut properties = vec![
+        prop("zoll:check:scanner", c.scanner.as_str()),
+        prop("zoll:check:path", l.path.clone()),
+    ];
+    if let Some(d) = &l.layer {
+        properties.push(prop("zoll:check:layer", d.to_string()));
+    }
+    if let Some(n) = l.line {
+        properties.push(prop("zoll:check:line", n.to_string()));
+    }
+    if let Some(o) = &l.object {
+        properties.push(prop("zoll:check:object", o.clone()));
+    }
+    if let Some(e) = &c.evidence {
+        properties.push(prop("zoll:check:evidence", e.clone()));
+    }
+    Vulnerability {
+        bom_ref,
+        id: c.rule.clone(),
+        source: Source {
+            name: "zoll".to_owned(),
+            url: c.references.first().cloned(),
+        },
+        references: c
+            .aliases
+            .iter()
+            .map(|a| Reference {
+                id: a.clone(),
+                source: Source {
+                    name: "zoll".to_owned(),
+                    url: None,
+                },
+            })
+            .collect(),
+        ratings: vec![Rating {
+            source: None,
+            score: None,
+            severity: c.severity,
+            method: "other",
+            vector: None,
+        }],
+        description: Some(c.title.clone()),
+        detail: None,
+        recommendation: c.remediation.clone(),
+        advisories: Vec::new(),
+        published: None,
+        updated: None,
+        analysis: None,
+        affects: vec![Affects {
+            bom_ref: image_ref,
+            versions: Vec::new(),
+        }],
+        properties,
+    }
 }
 
 /// `base`, or `base-2`, `base-3`, ... when taken; recorded as taken.

@@ -52,7 +52,22 @@
 //!                 | { "by": "ignore-file", "file": ".zollignore", "id": "CVE-...", "reason": "...",
 //!                     "expires": "2025-01-01" }                         // expires optional
 //!   } ],
-//!   "warnings": [ "the advisory database is 9 days old" ]
+//!   "warnings": [ "the advisory database is 9 days old" ],
+//!   "scanners": [ "vuln", "secret", "config" ],   // the scanners that ran
+//!   "checks": [ {                 // secrets, malware, misconfigurations, in a fixed order
+//!     "scanner": "secret",        // secret | malware | config
+//!     "rule": "github-pat",       // a zoll, hadolint (DL3007), Dockle (CIS-DI-0001) or engine id
+//!     "title": "GitHub personal access token",
+//!     "severity": "high",
+//!     "location": { "path": "/app/.env", "layer": "sha256:...", "line": 3,
+//!                   "end_line": 3, "object": "..." },   // all but path optional
+//!     "evidence": "GITHUB_TOKEN=ghp_*****",   // optional; secrets are always redacted
+//!     "remediation": "...", "aliases": [ "CIS-4.1" ], "references": [ "https://..." ]  // optional
+//!   } ],
+//!   "checks_summary": { "secret": 1, "malware": 0, "config": 0, "critical": 0, "high": 1,
+//!                       "medium": 0, "low": 0, "total": 1 },
+//!   "workloads": [ { "path": "deploy.yaml", "object": "Deployment/default/web",
+//!                    "level": "baseline" } ]   // optional: Kubernetes Pod Security levels
 //! }
 //! ```
 //!
@@ -64,8 +79,11 @@
 //! meaning of a field does (`zoll.scan/v2`).
 
 use serde::Serialize;
-use zoll_core::{DbInfo, Distro, Finding, Target, VulnReport};
+use zoll_core::{
+    CheckFinding, DbInfo, Distro, Finding, Scanner, Target, VulnReport, WorkloadLevel,
+};
 
+use super::checks::{ChecksSummary, sorted_checks};
 use super::{Summary, sorted_findings};
 use crate::RenderOptions;
 use crate::json::Tool;
@@ -86,6 +104,13 @@ pub struct Document<'a> {
     pub findings: Vec<&'a Finding>,
     pub suppressed: Vec<&'a Finding>,
     pub warnings: &'a [String],
+    /// The scanners that ran.
+    pub scanners: &'a [Scanner],
+    /// Secrets, malware and misconfigurations (see `zoll_core::CheckFinding`).
+    pub checks: Vec<&'a CheckFinding>,
+    pub checks_summary: ChecksSummary,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub workloads: &'a [WorkloadLevel],
 }
 
 /// Build the document for `report`.
@@ -103,5 +128,9 @@ pub fn document<'a>(report: &'a VulnReport, opts: &'a RenderOptions) -> Document
         findings: sorted_findings(&report.findings),
         suppressed: sorted_findings(&report.suppressed),
         warnings: &report.warnings,
+        scanners: &report.scanners,
+        checks: sorted_checks(&report.checks),
+        checks_summary: ChecksSummary::of(report),
+        workloads: &report.workloads,
     }
 }

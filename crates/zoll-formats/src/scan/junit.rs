@@ -14,6 +14,9 @@
 //!   reason, so the report still shows them.
 //! - `tests` and `failures` are totals on every suite and on `<testsuites>`; `errors` and `skipped`
 //!   are always 0.
+//! - Secrets, malware and misconfigurations: one `<testsuite>` per scanner that ran (`secret`,
+//!   `malware`, `config`), one failed `<testcase>` per finding (`classname` the rule id, `name`
+//!   the location); a scanner that found nothing is an empty suite, so the report shows it ran.
 //! - All text is escaped for XML 1.0 ([`escape`]): markup characters become entities, and control
 //!   characters XML cannot carry at all are written as visible `\u{..}` escapes.
 
@@ -31,8 +34,15 @@ pub fn render(report: &VulnReport) -> String {
     for g in &groups {
         suites.entry(g.package.kind.as_str()).or_default().push(g);
     }
-    let tests = groups.len();
-    let failures = groups.iter().filter(|g| !g.findings.is_empty()).count();
+    let checks = super::checks::sorted_checks(&report.checks);
+    let check_suites: Vec<zoll_core::Scanner> = report
+        .scanners
+        .iter()
+        .copied()
+        .filter(|s| *s != zoll_core::Scanner::Vuln)
+        .collect();
+    let tests = groups.len() + checks.len();
+    let failures = groups.iter().filter(|g| !g.findings.is_empty()).count() + checks.len();
 
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let target = &report.sbom.target.input;
@@ -41,7 +51,7 @@ pub fn render(report: &VulnReport) -> String {
         "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">",
         escape(&format!("zoll scan {target}"), true)
     );
-    if suites.is_empty() {
+    if suites.is_empty() && check_suites.is_empty() {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\"/>",
@@ -57,6 +67,39 @@ pub fn render(report: &VulnReport) -> String {
         );
         for g in cases {
             testcase(&mut out, g);
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    for scanner in check_suites {
+        let cases: Vec<&&zoll_core::CheckFinding> =
+            checks.iter().filter(|c| c.scanner == scanner).collect();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{scanner}\" tests=\"{n}\" failures=\"{n}\" errors=\"0\" skipped=\"0\">",
+            n = cases.len()
+        );
+        for c in cases {
+            let loc = c.location.to_string();
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
+                escape(&c.rule, true),
+                escape(&loc, true),
+                escape(&c.location.path, true)
+            );
+            let _ = writeln!(
+                out,
+                "      <failure type=\"{scanner}\" message=\"{}\">{} [{}] {}{}</failure>",
+                escape(&c.title, true),
+                escape(&c.rule, false),
+                c.severity.as_str(),
+                escape(&loc, false),
+                c.evidence
+                    .as_deref()
+                    .map(|e| format!(": {}", escape(&one_line(e), false)))
+                    .unwrap_or_default()
+            );
+            out.push_str("    </testcase>\n");
         }
         out.push_str("  </testsuite>\n");
     }

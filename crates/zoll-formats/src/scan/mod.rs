@@ -28,6 +28,7 @@ use zoll_core::{
 use crate::common::sorted_packages;
 use crate::{Error, RenderOptions};
 
+pub mod checks;
 pub mod cyclonedx;
 pub mod json;
 pub mod junit;

@@ -25,6 +25,12 @@
 //! - A suppressed finding is a result with `suppressions: [{kind: "external", status: "accepted",
 //!   justification}]`: the VEX statement or the ignore-file entry that suppressed it.
 //! - The report's warnings become `invocations[0].toolExecutionNotifications` (level `warning`).
+//! - Secrets, malware and misconfigurations ([`super::checks`]) follow: one rule per check id
+//!   (after the vulnerability rules, sorted by id; tags `security`, the scanner, the severity),
+//!   one result per check with the path (and `region.startLine` when the input has lines) and,
+//!   for Kubernetes objects, a logical location; `partialFingerprints.zollCheck/v1` hashes rule,
+//!   path, object and line; `properties.scanner` and `properties.evidence` (redacted) tell what
+//!   was seen.
 //! - Per-result `properties` carry what SARIF has no field for: severity, fixed versions, the
 //!   advisories that matched, the package type and layer.
 
@@ -32,7 +38,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
-use zoll_core::{Finding, Severity, VulnReport};
+use zoll_core::{CheckFinding, Finding, Severity, VulnReport};
 
 use super::{advisory_source, chosen_cvss, sorted_findings, suppression_text, truncate_chars};
 use crate::RenderOptions;
@@ -87,7 +93,8 @@ pub struct Rule {
     pub id: String,
     pub short_description: Message,
     pub full_description: Message,
-    pub help_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help_uri: Option<String>,
     pub help: Help,
     pub properties: RuleProperties,
 }
@@ -141,6 +148,17 @@ pub struct Location {
 #[serde(rename_all = "camelCase")]
 pub struct PhysicalLocation {
     pub artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+}
+
+/// `physicalLocation.region`: the lines of a check finding in a file.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    pub start_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
 }
 
 /// `physicalLocation.artifactLocation`.
@@ -171,11 +189,20 @@ pub struct SuppressionObject {
 #[serde(rename_all = "camelCase")]
 pub struct ResultProperties {
     pub severity: Severity,
-    pub fixed_versions: Vec<String>,
-    pub advisories: Vec<String>,
-    pub package_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_versions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisories: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// For check findings: `secret`, `malware` or `config`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanner: Option<zoll_core::Scanner>,
+    /// For check findings: what was seen (secrets redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// `run.invocations[]`.
@@ -238,11 +265,32 @@ pub fn document(report: &VulnReport, opts: &RenderOptions) -> Log {
     }
     let rule_index: BTreeMap<&str, usize> =
         by_id.keys().enumerate().map(|(i, id)| (*id, i)).collect();
-    let rules: Vec<Rule> = by_id.iter().map(|(id, fs)| rule(id, fs)).collect();
-    let results = all
+    let mut rules: Vec<Rule> = by_id.iter().map(|(id, fs)| rule(id, fs)).collect();
+    let mut results: Vec<ResultObject> = all
         .iter()
         .map(|f| result(f, rule_index.get(f.id.as_str()).copied().unwrap_or(0)))
         .collect();
+    // Check findings: their rules after the vulnerability rules, sorted by id.
+    let checks = super::checks::sorted_checks(&report.checks);
+    let mut check_rules: BTreeMap<&str, &CheckFinding> = BTreeMap::new();
+    for c in &checks {
+        let e = check_rules.entry(c.rule.as_str()).or_insert(c);
+        if c.severity > e.severity {
+            *e = c;
+        }
+    }
+    let offset = rules.len();
+    let check_index: BTreeMap<&str, usize> = check_rules
+        .keys()
+        .enumerate()
+        .map(|(i, id)| (*id, offset + i))
+        .collect();
+    rules.extend(check_rules.values().map(|c| check_rule(c)));
+    results.extend(
+        checks
+            .iter()
+            .map(|c| check_result(c, check_index.get(c.rule.as_str()).copied().unwrap_or(0))),
+    );
 
     let t = &report.sbom.target;
     Log {
@@ -337,7 +385,7 @@ fn rule(id: &str, findings: &[&Finding]) -> Rule {
         full_description: Message {
             text: truncate_chars(&full, FULL_DESCRIPTION_MAX),
         },
-        help_uri,
+        help_uri: Some(help_uri),
         help: Help { text, markdown },
         properties: RuleProperties {
             security_severity: score.map(|s| format!("{s:.1}")),
@@ -381,6 +429,7 @@ fn result(f: &Finding, rule_index: usize) -> ResultObject {
         locations: vec![Location {
             physical_location: PhysicalLocation {
                 artifact_location: ArtifactLocation { uri },
+                region: None,
             },
             logical_locations: vec![LogicalLocation {
                 name: p.name.clone(),
@@ -400,10 +449,96 @@ fn result(f: &Finding, rule_index: usize) -> ResultObject {
             .collect(),
         properties: ResultProperties {
             severity: f.severity,
-            fixed_versions: f.fixed_versions.clone(),
-            advisories: f.advisories.clone(),
-            package_type: p.kind.as_str(),
+            fixed_versions: Some(f.fixed_versions.clone()),
+            advisories: Some(f.advisories.clone()),
+            package_type: Some(p.kind.as_str()),
             layer: p.layer.as_ref().map(ToString::to_string),
+            scanner: None,
+            evidence: None,
+        },
+    }
+}
+
+fn check_rule(c: &CheckFinding) -> Rule {
+    let help_uri = c.references.first().cloned();
+    let mut text = c.title.clone();
+    if let Some(r) = &c.remediation {
+        text.push_str(&format!("\n\nFix: {r}"));
+    }
+    Rule {
+        id: c.rule.clone(),
+        short_description: Message {
+            text: c.title.clone(),
+        },
+        full_description: Message {
+            text: c.title.clone(),
+        },
+        help_uri,
+        help: Help {
+            markdown: text.clone(),
+            text,
+        },
+        properties: RuleProperties {
+            security_severity: band_score(c.severity).map(|s| format!("{s:.1}")),
+            tags: vec![
+                "security".to_owned(),
+                c.scanner.as_str().to_owned(),
+                c.severity.as_str().to_owned(),
+            ],
+        },
+    }
+}
+
+fn check_result(c: &CheckFinding, rule_index: usize) -> ResultObject {
+    let l = &c.location;
+    let uri = uri_reference(l.path.trim_start_matches('/'));
+    let mut h = Sha256::new();
+    for part in [
+        c.rule.as_str(),
+        l.path.as_str(),
+        l.object.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.update(l.line.unwrap_or(0).to_be_bytes());
+    let mut text = format!("{}: {}", c.rule, c.title);
+    if let Some(e) = &c.evidence {
+        text.push_str(&format!(" ({e})"));
+    }
+    ResultObject {
+        rule_id: c.rule.clone(),
+        rule_index,
+        level: level(c.severity),
+        message: Message { text },
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri },
+                region: l.line.map(|start_line| Region {
+                    start_line,
+                    end_line: l.end_line,
+                }),
+            },
+            logical_locations: l
+                .object
+                .iter()
+                .map(|o| LogicalLocation {
+                    name: o.clone(),
+                    fully_qualified_name: o.clone(),
+                    kind: "object",
+                })
+                .collect(),
+        }],
+        partial_fingerprints: BTreeMap::from([("zollCheck/v1", hex::encode(h.finalize()))]),
+        suppressions: Vec::new(),
+        properties: ResultProperties {
+            severity: c.severity,
+            fixed_versions: None,
+            advisories: None,
+            package_type: None,
+            layer: l.layer.as_ref().map(ToString::to_string),
+            scanner: Some(c.scanner),
+            evidence: c.evidence.clone(),
         },
     }
 }

@@ -69,6 +69,20 @@ pub(crate) fn severity_color(s: Severity) -> &'static str {
 pub fn render(report: &VulnReport, opts: &RenderOptions) -> String {
     let mut out = String::new();
     write_header(&mut out, &report.sbom, opts);
+    if report.scanners.contains(&zoll_core::Scanner::Vuln) || report.scanners.is_empty() {
+        vulnerabilities(&mut out, report, opts);
+    }
+    super::checks::table(&mut out, report, opts);
+    if !report.warnings.is_empty() {
+        out.push('\n');
+        for w in &report.warnings {
+            let _ = writeln!(out, "{} {}", style(opts, "Warning:", BOLD), clean(w));
+        }
+    }
+    out
+}
+
+fn vulnerabilities(out: &mut String, report: &VulnReport, opts: &RenderOptions) {
     let db = &report.db;
     let mut line = String::new();
     if !db.built_at.is_empty() {
@@ -103,7 +117,7 @@ pub fn render(report: &VulnReport, opts: &RenderOptions) -> String {
             extras(&summary, false)
         );
     } else {
-        findings_table(&mut out, report, &groups, opts);
+        findings_table(out, report, &groups, opts);
         out.push('\n');
         let total = format!(
             "{} vulnerabilit{}",
@@ -118,14 +132,6 @@ pub fn render(report: &VulnReport, opts: &RenderOptions) -> String {
         let _ = writeln!(out, "{}: {}", style(opts, &total, BOLD), counts.join(", "));
         let _ = writeln!(out, "{} fixable{}", summary.fixable, extras(&summary, true));
     }
-
-    if !report.warnings.is_empty() {
-        out.push('\n');
-        for w in &report.warnings {
-            let _ = writeln!(out, "{} {}", style(opts, "Warning:", BOLD), clean(w));
-        }
-    }
-    out
 }
 
 /// The suppressed and filtered counts as `; 2 suppressed (1 by VEX, 1 by ignore file); 3 filtered

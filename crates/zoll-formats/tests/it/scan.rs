@@ -770,3 +770,94 @@ fn machine_formats_never_carry_colour() {
         assert!(!text.contains('\x1b'), "{format}");
     }
 }
+
+#[test]
+fn checks_render_in_every_format() {
+    let report = vuln_fixture::with_checks();
+    snapshot!("scan_table_checks", rendered(&report, ScanFormat::Table));
+
+    let j = json(&report, ScanFormat::Json);
+    assert_eq!(
+        j["scanners"],
+        serde_json::json!(["vuln", "secret", "malware", "config"])
+    );
+    let rules: Vec<&str> = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    // Scanner order, then most severe first.
+    assert_eq!(
+        rules,
+        [
+            "github-pat",
+            "clamav",
+            "pss-baseline-privileged",
+            "CIS-DI-0001"
+        ]
+    );
+    assert_eq!(j["checks_summary"]["total"], 4);
+    assert_eq!(j["workloads"][0]["level"], "privileged");
+
+    let sarif = rendered(&report, ScanFormat::Sarif);
+    if let Err(e) = sarif_valid(&sarif) {
+        panic!("SARIF with checks is invalid:\n{e}\n{sarif}");
+    }
+    let s: Value = serde_json::from_str(&sarif).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    let secret = results
+        .iter()
+        .find(|r| r["ruleId"] == "github-pat")
+        .unwrap();
+    let loc = &secret["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "app/.env");
+    assert_eq!(loc["region"]["startLine"], 3);
+    assert_eq!(secret["properties"]["scanner"], "secret");
+    let rule_ids: Vec<&str> = s["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rule_ids[i], r["ruleId"].as_str().unwrap());
+    }
+
+    let cdx = rendered(&report, ScanFormat::CycloneDxJson);
+    if let Err(e) = validate::cyclonedx(&cdx) {
+        panic!("CycloneDX with checks is invalid:\n{e}\n{cdx}");
+    }
+    let c: Value = serde_json::from_str(&cdx).unwrap();
+    let image_ref = c["metadata"]["component"]["bom-ref"].clone();
+    let malware = c["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "clamav")
+        .unwrap();
+    assert_eq!(malware["source"]["name"], "zoll");
+    assert_eq!(malware["affects"][0]["ref"], image_ref);
+
+    let junit = parse_junit(&rendered(&report, ScanFormat::Junit));
+    let suites: Vec<&str> = junit["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["attrib"]["name"].as_str().unwrap())
+        .collect();
+    for s in ["secret", "malware", "config"] {
+        assert!(suites.contains(&s), "no {s} suite in {suites:?}");
+    }
+    let malware_suite = junit["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["attrib"]["name"] == "malware")
+        .unwrap();
+    assert_eq!(
+        malware_suite["cases"][0]["attrib"]["file"],
+        "/tmp/eicar <&>.com"
+    );
+}

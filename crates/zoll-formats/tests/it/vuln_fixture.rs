@@ -420,3 +420,88 @@ pub(crate) fn empty() -> VulnReport {
         workloads: vec![],
     }
 }
+
+/// The fixture report plus one finding of each check scanner and a Kubernetes workload level.
+pub(crate) fn with_checks() -> VulnReport {
+    use zoll_core::{CheckFinding, Location, PssLevel, Scanner, WorkloadLevel};
+    let mut r = report();
+    let layer = r.sbom.target.layers.first().map(|l| l.diff_id.clone());
+    r.scanners = vec![
+        Scanner::Vuln,
+        Scanner::Secret,
+        Scanner::Malware,
+        Scanner::Config,
+    ];
+    r.checks = vec![
+        CheckFinding {
+            scanner: Scanner::Config,
+            rule: "CIS-DI-0001".into(),
+            title: "image runs as root".into(),
+            severity: Severity::Medium,
+            location: Location::path("config:User"),
+            evidence: Some("no USER: the container runs as root".into()),
+            remediation: Some("add a non-root USER to the Dockerfile".into()),
+            aliases: vec!["CIS-4.1".into()],
+            references: vec![
+                "https://github.com/goodwithtech/dockle/blob/master/CHECKPOINT.md#cis-di-0001"
+                    .into(),
+            ],
+        },
+        CheckFinding {
+            scanner: Scanner::Secret,
+            rule: "github-pat".into(),
+            title: "GitHub personal access token".into(),
+            severity: Severity::High,
+            location: Location {
+                path: "/app/.env".into(),
+                layer: layer.clone(),
+                line: Some(3),
+                end_line: Some(3),
+                object: None,
+            },
+            evidence: Some("GITHUB_TOKEN=ghp_*****".into()),
+            remediation: None,
+            aliases: vec![],
+            references: vec![],
+        },
+        CheckFinding {
+            scanner: Scanner::Malware,
+            rule: "clamav".into(),
+            title: "ClamAV: Eicar-Test-Signature".into(),
+            severity: Severity::Critical,
+            location: Location {
+                path: "/tmp/eicar <&>.com".into(),
+                layer,
+                ..Location::default()
+            },
+            evidence: Some("Eicar-Test-Signature".into()),
+            remediation: None,
+            aliases: vec![],
+            references: vec![],
+        },
+        CheckFinding {
+            scanner: Scanner::Config,
+            rule: "pss-baseline-privileged".into(),
+            title: "Privileged Containers".into(),
+            severity: Severity::High,
+            location: Location {
+                path: "deploy.yaml".into(),
+                line: Some(21),
+                object: Some("Deployment/default/web container app".into()),
+                ..Location::default()
+            },
+            evidence: Some(
+                "spec.template.spec.containers[0].securityContext.privileged: true".into(),
+            ),
+            remediation: None,
+            aliases: vec!["CKV_K8S_16".into()],
+            references: vec![],
+        },
+    ];
+    r.workloads = vec![WorkloadLevel {
+        path: "deploy.yaml".into(),
+        object: "Deployment/default/web".into(),
+        level: PssLevel::Privileged,
+    }];
+    r
+}
