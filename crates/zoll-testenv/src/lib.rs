@@ -3,12 +3,16 @@
 //! - [`Postgres`]: a throw-away cluster made with `initdb` in a temporary directory, as
 //!   MACHINE-NOTES describes (initdb refuses root, so it runs as `postgres` when we are root).
 //! - [`Moto`]: the moto S3 server (`moto_server` from PyPI `moto[server]`).
+//! - [`Clamd`]: a clamd with a signature database the test writes (Debian `clamav-daemon`).
 //!
 //! A missing tool is a test failure with a message naming the tool and `.ci/run`, never a skip.
 //! This crate is only a dev-dependency; panicking on setup failure is what a test wants, so the
 //! functions return `Result<_, String>` and the tests `expect` them.
 
+pub mod clamd;
 pub mod tokens;
+
+pub use clamd::Clamd;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
