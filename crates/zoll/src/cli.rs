@@ -45,11 +45,21 @@ pub(crate) enum Command {
     ///   zoll sbom localhost:5000/team/app:1.0 --insecure --format spdx-json
     #[command(verbatim_doc_comment)]
     Sbom(SbomArgs),
-    /// Find known vulnerabilities in an image (or an SBOM) with the offline OSV database.
+    /// Find vulnerabilities, secrets, malware and misconfigurations in an image, in one pass.
     ///
     /// IMAGE takes the same forms as `zoll sbom`; `--sbom FILE` scans a CycloneDX, SPDX or zoll
-    /// JSON SBOM instead. The database must exist (`zoll db update`, or `zoll db import` on an
-    /// air-gapped machine); a scan never downloads unless --update-db is given.
+    /// JSON SBOM instead (vulnerabilities only), and `config:PATH` lints a Dockerfile, Kubernetes
+    /// manifests or a directory of them (like `zoll lint`).
+    ///
+    /// Scanners (--scanners, comma-separated; default vuln,secret,config):
+    ///   vuln     known vulnerabilities from the offline OSV database (`zoll db update` first;
+    ///            a scan never downloads unless --update-db is given)
+    ///   secret   keys, tokens and passwords in every file of every layer (deleted files
+    ///            included) and in the config's Env, Labels and history; always redacted
+    ///   malware  ClamAV (--clamd), YARA rules (--yara-rules), a SHA-256 blocklist
+    ///            (--malware-blocklist); added to the default when an engine is given; an
+    ///            engine that cannot be reached fails the scan
+    ///   config   image configuration and content checks (CIS Docker Benchmark / Dockle ids)
     ///
     /// Exit codes: 0 done (and no findings remain, or --exit-code is 0), N (from --exit-code)
     /// findings remain after --severity, --ignore-unfixed, --vex and the ignore file, 2 error.
@@ -57,10 +67,30 @@ pub(crate) enum Command {
     /// Examples:
     ///   zoll scan docker-archive:app.tar
     ///   zoll scan oci:./layout:1.0 --severity high --ignore-unfixed --exit-code 1
+    ///   zoll scan oci:./layout:1.0 --scanners secret,config --format sarif -o zoll.sarif
+    ///   zoll scan registry.example/app:1.0 --clamd unix:/run/clamav/clamd.ctl
     ///   zoll scan --sbom app.cdx.json --format sarif -o zoll.sarif
-    ///   zoll scan registry.example/app:1.0 --vex app.openvex.json --format cyclonedx-json
+    ///   zoll scan config:deploy/ --format json
     #[command(verbatim_doc_comment)]
     Scan(ScanArgs),
+    /// Lint Dockerfiles and Kubernetes manifests (hadolint rules and ids; Pod Security Standards).
+    ///
+    /// Each PATH is a file or a directory searched for Dockerfile, Containerfile, *.dockerfile,
+    /// Dockerfile.*, *.yaml, *.yml and *.json. Dockerfiles get hadolint's security and
+    /// reproducibility rules under hadolint's ids (DL3007, ...; `# hadolint ignore=` works) plus
+    /// zoll's own (ZD...); Kubernetes workloads are checked field by field against the Pod
+    /// Security Standards baseline and restricted levels, plus hygiene rules, and the highest
+    /// level each workload satisfies is reported.
+    ///
+    /// Exit codes: 0 nothing found, N (--exit-code, default 1) findings at or above --severity,
+    /// 2 error (a file that cannot be read or parsed).
+    ///
+    /// Examples:
+    ///   zoll lint Dockerfile
+    ///   zoll lint deploy/ --format sarif -o lint.sarif
+    ///   zoll lint Dockerfile --ignore DL3008 --severity medium
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
     /// Manage the offline vulnerability database (OSV advisories).
     #[command(subcommand)]
     Db(DbCommand),
@@ -505,9 +535,28 @@ pub(crate) struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
-    /// The image to scan (see `zoll sbom --help` for the forms); omit with --sbom.
+    /// The image to scan (see `zoll sbom --help` for the forms), or config:PATH; omit with --sbom.
     #[arg(required_unless_present = "sbom", conflicts_with = "sbom")]
-    pub(crate) image: Option<SourceSpec>,
+    pub(crate) image: Option<ScanTarget>,
+    /// Scanners to run: vuln, secret, malware, config [default: vuln,secret,config, plus malware
+    /// when an engine is given].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(crate) scanners: Vec<zoll_core::Scanner>,
+    /// Secret rules and allowlists to add (TOML; see the zoll-secrets docs for the schema).
+    #[arg(long, value_name = "FILE", env = "ZOLL_SECRET_CONFIG")]
+    pub(crate) secret_config: Option<PathBuf>,
+    /// Look for secrets in binary files too (skipped by default).
+    #[arg(long)]
+    pub(crate) secrets_in_binaries: bool,
+    /// clamd's socket: unix:/run/clamav/clamd.ctl, tcp://HOST:PORT or HOST:PORT.
+    #[arg(long, value_name = "ADDR", env = "ZOLL_CLAMD")]
+    pub(crate) clamd: Option<zoll_malware::ClamdAddr>,
+    /// A directory of YARA rules (*.yar, *.yara), searched recursively.
+    #[arg(long, value_name = "DIR", env = "ZOLL_YARA_RULES")]
+    pub(crate) yara_rules: Option<PathBuf>,
+    /// A SHA-256 blocklist (`sha256sum` output: HEX [NAME] per line, # comments).
+    #[arg(long, value_name = "FILE", env = "ZOLL_MALWARE_BLOCKLIST")]
+    pub(crate) malware_blocklist: Option<PathBuf>,
     /// Scan this SBOM (CycloneDX JSON, SPDX JSON or zoll JSON) instead of an image.
     #[arg(long, value_name = "FILE")]
     pub(crate) sbom: Option<PathBuf>,
@@ -551,6 +600,47 @@ pub(crate) struct ScanArgs {
     pub(crate) image_opts: ImageArgs,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+}
+
+/// What `zoll scan` reads: an image, or config files (`config:PATH`).
+#[derive(Clone, Debug)]
+pub(crate) enum ScanTarget {
+    Image(SourceSpec),
+    Config(PathBuf),
+}
+
+impl std::str::FromStr for ScanTarget {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("config:") {
+            Some("") => Err("config: needs a path (config:Dockerfile, config:deploy/)".to_owned()),
+            Some(p) => Ok(ScanTarget::Config(PathBuf::from(p))),
+            None => s.parse::<SourceSpec>().map(ScanTarget::Image).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Dockerfiles, Kubernetes manifests, or directories of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format: table, json, sarif, cyclonedx-json or junit.
+    #[arg(short, long, default_value = "table")]
+    pub(crate) format: zoll_formats::ScanFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Only report findings of this severity or worse: low, medium, high, critical.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) severity: Option<zoll_core::Severity>,
+    /// Never report this rule id (DL3008, pss-restricted-seccomp, ...); repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub(crate) ignore: Vec<String>,
+    /// Exit with this code when findings remain.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) exit_code: u8,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! Dispatch to one module per command.
 
+mod checks;
 mod db;
 mod registry;
 mod sbom;
@@ -17,6 +18,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args, &cli.global),
         Command::Scan(args) => scan::run(args, &cli.global),
+        Command::Lint(args) => scan::lint(args, &cli.global),
         Command::Db(cmd) => db::run(cmd, &cli.global),
         Command::Version(cmd) => version::run(cmd),
         Command::Serve(args) => registry::serve(args),

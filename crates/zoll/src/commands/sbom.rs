@@ -52,6 +52,24 @@ pub(crate) fn catalog(
     registry: &RegistryArgs,
     global: &GlobalArgs,
 ) -> anyhow::Result<Sbom> {
+    Ok(inspect(image, image_opts, registry, global, &[])?.inspection.sbom)
+}
+
+/// What one pass over an image gave `zoll scan`.
+pub(crate) struct Inspected {
+    pub(crate) inspection: zoll_sbom::Inspection,
+    /// The image config, for layered images (a root filesystem has none).
+    pub(crate) config: Option<zoll_oci::model::ImageConfig>,
+}
+
+/// Open an image and read it once: catalogers plus `inspectors` (secrets, malware).
+pub(crate) fn inspect(
+    image: &zoll_oci::SourceSpec,
+    image_opts: &ImageArgs,
+    registry: &RegistryArgs,
+    global: &GlobalArgs,
+    inspectors: &[&dyn zoll_sbom::Inspector],
+) -> anyhow::Result<Inspected> {
     let opts = super::open_options(image_opts, registry)?;
     let opened = zoll_oci::open(image, &opts).with_context(|| format!("cannot open {image}"))?;
     let layers = match &opened {
@@ -72,12 +90,17 @@ pub(crate) fn catalog(
         cache,
         limits: super::limits(image_opts),
         progress: &bars,
+        inspectors,
         ..zoll_sbom::Options::default()
     };
-    let sbom = zoll_sbom::catalog(&opened, &catalog_opts)
+    let inspection = zoll_sbom::inspect(&opened, &catalog_opts)
         .with_context(|| format!("cannot read {image}"))?;
-    for d in &sbom.diagnostics {
+    for d in &inspection.sbom.diagnostics {
         tracing::warn!("{d}");
     }
-    Ok(sbom)
+    let config = match opened {
+        zoll_oci::Opened::Image(i) => Some(i.config),
+        zoll_oci::Opened::Rootfs { .. } => None,
+    };
+    Ok(Inspected { inspection, config })
 }

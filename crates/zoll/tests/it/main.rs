@@ -3,6 +3,7 @@
 
 mod alpine;
 mod cache;
+mod checks;
 mod cli;
 mod gpg;
 mod hostile;
