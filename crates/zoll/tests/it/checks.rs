@@ -12,14 +12,14 @@ use zoll_oci::LayoutWriter;
 use zoll_oci::model::{History, ImageConfig, OCI_LAYER_GZIP};
 
 /// One tar entry.
-enum E<'a> {
+pub(crate) enum E<'a> {
     File(&'a str, u32, &'a [u8]),
     Dir(&'a str, u32),
     /// `.wh.` of a path.
     Whiteout(&'a str),
 }
 
-fn layer(entries: &[E<'_>]) -> (Vec<u8>, Digest) {
+pub(crate) fn layer(entries: &[E<'_>]) -> (Vec<u8>, Digest) {
     let mut b = tar::Builder::new(Vec::new());
     for e in entries {
         let mut h = tar::Header::new_gnu();
@@ -50,7 +50,7 @@ const SHADOW: &[u8] = b"root:*:19000:0:99999:7:::\napp:!:19000:0:99999:7:::\n";
 const GROUP: &[u8] = b"root:x:0:\napp:x:1000:\n";
 
 /// The clean image: a non-root user, a health check, clean history and accounts.
-fn clean_config() -> ImageConfig {
+pub(crate) fn clean_config() -> ImageConfig {
     let mut c: ImageConfig = serde_json::from_value(json!({
         "architecture": "amd64",
         "os": "linux",
@@ -75,7 +75,7 @@ fn clean_config() -> ImageConfig {
     c
 }
 
-fn base_layer() -> Vec<E<'static>> {
+pub(crate) fn base_layer() -> Vec<E<'static>> {
     vec![
         E::Dir("etc", 0o755),
         E::File("etc/passwd", 0o644, PASSWD),

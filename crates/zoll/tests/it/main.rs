@@ -7,6 +7,7 @@ mod checks;
 mod cli;
 mod gpg;
 mod hostile;
+mod malware;
 mod scan;
 mod schemas;
 mod seal;
