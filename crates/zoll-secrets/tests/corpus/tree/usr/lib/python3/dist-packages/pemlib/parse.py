@@ -1,0 +1,2 @@
+def is_private_key(line):
+    return line.startswith("-----BEGIN RSA PRIVATE KEY-----")
