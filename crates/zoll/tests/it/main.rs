@@ -11,6 +11,7 @@ mod malware;
 mod scan;
 mod schemas;
 mod seal;
+mod secrets;
 mod serve;
 mod sources;
 mod syft;
