@@ -70,7 +70,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Code,
     pub message: String,
-    pub detail: Option<serde_json::Value>,
+    /// Boxed: `serde_json::Value` is large (with `preserve_order`, which yara-x turns on) and
+    /// this error travels through every handler's `Result`.
+    pub detail: Option<Box<serde_json::Value>>,
     pub headers: Vec<(HeaderName, String)>,
 }
 
@@ -91,7 +93,7 @@ impl ApiError {
     }
 
     pub fn detail(mut self, detail: serde_json::Value) -> ApiError {
-        self.detail = Some(detail);
+        self.detail = Some(Box::new(detail));
         self
     }
 
@@ -111,7 +113,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut entry = json!({"code": self.code.as_str(), "message": self.message});
         if let Some(d) = self.detail {
-            entry["detail"] = d;
+            entry["detail"] = *d;
         }
         let body = json!({"errors": [entry]}).to_string();
         let mut resp = (self.status, body).into_response();

@@ -143,6 +143,19 @@ impl Visitor for Analyzer<'_> {
                 }
                 if selected.is_empty() && !release {
                     self.buf.clear();
+                    if !account {
+                        // Only inspectors want it: look at the head first, so binaries they
+                        // skip are never copied whole.
+                        let head = inspect::HEAD_BYTES as u64;
+                        content.take(head).read_to_end(&mut self.buf)?;
+                        let wanted = self
+                            .inspectors
+                            .iter()
+                            .any(|(i, _)| i.wants(path, entry.size) && i.wants_head(&self.buf));
+                        if !wanted {
+                            return Ok(());
+                        }
+                    }
                     content
                         .take(self.max_file_bytes + 1)
                         .read_to_end(&mut self.buf)?;
@@ -208,8 +221,9 @@ impl Analyzer<'_> {
                 String::from_utf8_lossy(&self.buf).into_owned(),
             );
         }
+        let head = self.buf.get(..inspect::HEAD_BYTES).unwrap_or(&self.buf);
         for (inspector, worker) in &mut self.inspectors {
-            if !inspector.wants(path, size) {
+            if !inspector.wants(path, size) || !inspector.wants_head(head) {
                 continue;
             }
             match worker.inspect(path, &self.buf) {

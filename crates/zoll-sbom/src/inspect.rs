@@ -28,6 +28,11 @@ pub trait Inspector: Sync {
     fn fingerprint(&self) -> Option<String>;
     /// Decides from path and size alone whether to read the file.
     fn wants(&self, path: &str, size: u64) -> bool;
+    /// Decides from the first [`HEAD_BYTES`] of a file (fewer when the file is shorter) whether
+    /// to read the rest: a secret scanner skips binaries after their first 8 KiB.
+    fn wants_head(&self, _head: &[u8]) -> bool {
+        true
+    }
     /// A worker for one layer (layers are read in parallel, one worker each).
     fn layer(&self) -> Result<Box<dyn LayerInspector + '_>, InspectError>;
 }
@@ -36,6 +41,9 @@ pub trait Inspector: Sync {
 pub trait LayerInspector {
     fn inspect(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<CheckFinding>, InspectError>;
 }
+
+/// How much of a file [`Inspector::wants_head`] sees.
+pub const HEAD_BYTES: usize = 8 * 1024;
 
 /// Files whose whole content is kept as a fact (small text files the image checks parse).
 pub const ACCOUNT_FILES: [&str; 3] = ["/etc/passwd", "/etc/shadow", "/etc/group"];

@@ -636,15 +636,16 @@ mod tests {
     }
 
     fn config(history: &[&str]) -> ImageConfig {
-        let mut c = ImageConfig::default();
-        c.history = history
-            .iter()
-            .map(|h| zoll_oci::model::History {
-                created_by: Some((*h).to_owned()),
-                ..Default::default()
-            })
-            .collect();
-        c
+        ImageConfig {
+            history: history
+                .iter()
+                .map(|h| zoll_oci::model::History {
+                    created_by: Some((*h).to_owned()),
+                    ..Default::default()
+                })
+                .collect(),
+            ..ImageConfig::default()
+        }
     }
 
     fn rules_of(c: &ImageConfig) -> Vec<String> {

@@ -36,6 +36,22 @@ pub(crate) const BUILTIN_ALLOWED_PATHS: &[(&str, &str)] = &[
         "Ruby's standard library (documentation examples)",
     ),
     (
+        r"(^|/)usr/lib/ruby/(gems/[0-9.]+/gems|vendor_ruby)/",
+        "gems bundled with the Ruby interpreter and Debian's packaged Ruby libraries",
+    ),
+    (
+        r"(^|/)node_modules/.+\.(md|markdown)$",
+        "documentation shipped inside npm packages (README examples)",
+    ),
+    (
+        r"(^|/)usr/share/perl/[0-9.]+/",
+        "Perl's core library (POD examples)",
+    ),
+    (
+        r"(^|/)usr/lib/[^/]+/perl(-base)?/",
+        "Perl's architecture-specific core library and perl-base",
+    ),
+    (
         r"(^|/)gems/[^/]+/(test|spec)/",
         "test suites of installed Ruby gems",
     ),

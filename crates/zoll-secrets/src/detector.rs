@@ -51,6 +51,9 @@ pub struct Detector {
     rules: Vec<Rule>,
     /// `None` when no rule is active (everything disabled).
     keywords: Option<AhoCorasick>,
+    /// The same keywords for a non-overlapping search with a prefilter: it finds the lines that
+    /// hold any keyword quickly; the overlapping DFA then runs on those lines only.
+    lines: Option<AhoCorasick>,
     /// For each keyword pattern, the rules it triggers (indices into `rules`).
     triggers: Vec<Vec<usize>>,
     allowed_paths: RegexSet,
@@ -79,6 +82,7 @@ impl Detector {
         Detector::new(&SecretConfig::default()).unwrap_or_else(|e| Detector {
             rules: Vec::new(),
             keywords: None,
+            lines: None,
             triggers: Vec::new(),
             allowed_paths: RegexSet::empty(),
             allowed_values: RegexSet::empty(),
@@ -233,6 +237,17 @@ impl Detector {
                 .map(|k| pattern_id(k, &mut patterns, &mut triggers))
                 .collect();
         }
+        let lines = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .map_err(|e| Error::Keywords(e.to_string()))?,
+            )
+        };
         let keywords = if patterns.is_empty() {
             None
         } else {
@@ -259,6 +274,7 @@ impl Detector {
         Ok(Detector {
             rules,
             keywords,
+            lines,
             triggers,
             allowed_paths,
             allowed_values,
@@ -278,6 +294,17 @@ impl Detector {
             && (self.scan_binary || !allow::is_binary_name(path))
             && !self.allowed_paths.is_match(relative(path).as_bytes())
     }
+
+    /// Whether a file whose first bytes are `head` is worth reading further: false for binary
+    /// content (a NUL in the first 8 KiB) unless `scan_binary`. Lets a streaming caller stop
+    /// after the first 8 KiB of an executable instead of reading it whole.
+    pub fn wants_head(&self, head: &[u8]) -> bool {
+        let probe = head.get(..BINARY_PROBE).unwrap_or(head);
+        self.scan_binary || memchr::memchr(0, probe).is_none()
+    }
+
+    /// How many leading bytes [`Detector::wants_head`] looks at.
+    pub const HEAD_BYTES: usize = BINARY_PROBE;
 
     /// Scan one file. Binary files (a NUL in the first 8 KiB, or a binary name) are skipped unless
     /// `scan_binary`; allowlisted paths are skipped.
@@ -316,12 +343,31 @@ impl Detector {
         let Some(ac) = &self.keywords else {
             return Vec::new();
         };
-        // Fast path: files without a keyword allocate nothing and run no regex.
-        let mut hits = ac.find_overlapping_iter(hay).peekable();
-        if hits.peek().is_none() {
+        let Some(lines) = &self.lines else {
+            return Vec::new();
+        };
+        // Fast path: a prefiltered search finds the lines holding a keyword; files without one
+        // allocate nothing and run no regex. Every keyword on those lines (overlaps included)
+        // comes from the overlapping DFA, run on the lines alone.
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        let mut next_line = 0usize;
+        for m in lines.find_iter(hay) {
+            if m.start() < next_line {
+                continue;
+            }
+            let ls = memchr::memrchr(b'\n', hay.get(..m.start()).unwrap_or_default())
+                .map_or(0, |i| i + 1);
+            let le = line_end(hay, m.start());
+            next_line = le;
+            let line = hay.get(ls..le).unwrap_or_default();
+            hits.extend(
+                ac.find_overlapping_iter(line)
+                    .map(|k| (k.pattern().as_usize(), ls + k.start())),
+            );
+        }
+        if hits.is_empty() {
             return Vec::new();
         }
-        let hits: Vec<(usize, usize)> = hits.map(|m| (m.pattern().as_usize(), m.start())).collect();
         let mut seen = vec![false; self.triggers.len()];
         for &(p, _) in &hits {
             if let Some(s) = seen.get_mut(p) {

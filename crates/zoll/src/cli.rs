@@ -72,7 +72,7 @@ pub(crate) enum Command {
     ///   zoll scan --sbom app.cdx.json --format sarif -o zoll.sarif
     ///   zoll scan config:deploy/ --format json
     #[command(verbatim_doc_comment)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Lint Dockerfiles and Kubernetes manifests (hadolint rules and ids; Pod Security Standards).
     ///
     /// Each PATH is a file or a directory searched for Dockerfile, Containerfile, *.dockerfile,
@@ -616,7 +616,10 @@ impl std::str::FromStr for ScanTarget {
         match s.strip_prefix("config:") {
             Some("") => Err("config: needs a path (config:Dockerfile, config:deploy/)".to_owned()),
             Some(p) => Ok(ScanTarget::Config(PathBuf::from(p))),
-            None => s.parse::<SourceSpec>().map(ScanTarget::Image).map_err(|e| e.to_string()),
+            None => s
+                .parse::<SourceSpec>()
+                .map(ScanTarget::Image)
+                .map_err(|e| e.to_string()),
         }
     }
 }

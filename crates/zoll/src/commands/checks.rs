@@ -28,6 +28,9 @@ impl Inspector for Secrets {
     fn wants(&self, path: &str, size: u64) -> bool {
         self.0.wants(path, size)
     }
+    fn wants_head(&self, head: &[u8]) -> bool {
+        self.0.wants_head(head)
+    }
     fn layer(&self) -> Result<Box<dyn LayerInspector + '_>, InspectError> {
         Ok(Box::new(SecretWorker(&self.0)))
     }

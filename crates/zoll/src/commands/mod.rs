@@ -17,7 +17,7 @@ use crate::cli::{Cli, Command, ImageArgs, RegistryArgs};
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom::run(args, &cli.global),
-        Command::Scan(args) => scan::run(args, &cli.global),
+        Command::Scan(args) => scan::run(*args, &cli.global),
         Command::Lint(args) => scan::lint(args, &cli.global),
         Command::Db(cmd) => db::run(cmd, &cli.global),
         Command::Version(cmd) => version::run(cmd),

@@ -52,7 +52,9 @@ pub(crate) fn catalog(
     registry: &RegistryArgs,
     global: &GlobalArgs,
 ) -> anyhow::Result<Sbom> {
-    Ok(inspect(image, image_opts, registry, global, &[])?.inspection.sbom)
+    Ok(inspect(image, image_opts, registry, global, &[])?
+        .inspection
+        .sbom)
 }
 
 /// What one pass over an image gave `zoll scan`.

@@ -18,7 +18,8 @@ use crate::cli::{GlobalArgs, LintArgs, ScanArgs, ScanTarget};
 
 /// The scanners to run: the user's list, else the default (plus malware when an engine is given).
 fn scanners(args: &ScanArgs) -> anyhow::Result<Vec<Scanner>> {
-    let engine = args.clamd.is_some() || args.yara_rules.is_some() || args.malware_blocklist.is_some();
+    let engine =
+        args.clamd.is_some() || args.yara_rules.is_some() || args.malware_blocklist.is_some();
     let mut list: Vec<Scanner> = if args.scanners.is_empty() {
         let mut d = vec![Scanner::Vuln, Scanner::Secret, Scanner::Config];
         if engine {
@@ -203,13 +204,8 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
                 inspectors.push(m);
             }
             let started = std::time::Instant::now();
-            let inspected = super::sbom::inspect(
-                image,
-                &args.image_opts,
-                &args.registry,
-                global,
-                &inspectors,
-            )?;
+            let inspected =
+                super::sbom::inspect(image, &args.image_opts, &args.registry, global, &inspectors)?;
             tracing::info!(
                 "read the image in {:.1} ms",
                 started.elapsed().as_secs_f64() * 1000.0

@@ -28,7 +28,12 @@ pub(crate) fn layer(entries: &[E<'_>]) -> (Vec<u8>, Digest) {
             E::Dir(p, m) => ((*p).to_owned(), *m, b"", tar::EntryType::Directory),
             E::Whiteout(p) => {
                 let (dir, name) = p.rsplit_once('/').unwrap();
-                (format!("{dir}/.wh.{name}"), 0o644, b"", tar::EntryType::Regular)
+                (
+                    format!("{dir}/.wh.{name}"),
+                    0o644,
+                    b"",
+                    tar::EntryType::Regular,
+                )
             }
         };
         h.set_entry_type(kind);
@@ -132,7 +137,14 @@ fn rules_of(
 #[test]
 fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let clean = rules_of(dir.path(), "clean", clean_config(), &base_layer(), &[], "1.0");
+    let clean = rules_of(
+        dir.path(),
+        "clean",
+        clean_config(),
+        &base_layer(),
+        &[],
+        "1.0",
+    );
     assert!(
         clean.is_empty(),
         "the clean image trips {:?}",
@@ -386,8 +398,10 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
         assert_eq!(keys, [c.rule], "{}: expected only {}", c.name, c.rule);
         tripped.insert(c.rule);
     }
-    let all: std::collections::BTreeSet<&str> =
-        zoll_scan::image::rules().into_iter().map(|(id, _)| id).collect();
+    let all: std::collections::BTreeSet<&str> = zoll_scan::image::rules()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(tripped, all, "every image check needs a tripping image");
 }
 
@@ -421,5 +435,10 @@ fn later_layers_that_remove_a_problem_clear_it() {
     // Findings name the layer the file came from.
     let su = &found["CIS-DI-0008"][0];
     assert_eq!(su["location"]["path"], "/usr/bin/su");
-    assert!(su["location"]["layer"].as_str().unwrap().starts_with("sha256:"));
+    assert!(
+        su["location"]["layer"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
 }

@@ -87,7 +87,15 @@ fn every_planted_secret_is_found_with_its_layer_and_no_lookalike_is() {
 
     let run = |format: &str| {
         let out = crate::util::zoll()
-            .args(["scan", "--scanners", "secret", "--no-cache", "-f", format, &image])
+            .args([
+                "scan",
+                "--scanners",
+                "secret",
+                "--no-cache",
+                "-f",
+                format,
+                &image,
+            ])
             .output()
             .unwrap();
         assert!(
@@ -162,9 +170,16 @@ fn every_planted_secret_is_found_with_its_layer_and_no_lookalike_is() {
     texts.push(env["text"].as_str().unwrap().to_owned());
     texts.push(history["text"].as_str().unwrap().to_owned());
     for format in ["json", "table", "sarif", "cyclonedx-json", "junit"] {
-        let out = if format == "json" { json.clone() } else { run(format) };
+        let out = if format == "json" {
+            json.clone()
+        } else {
+            run(format)
+        };
         for t in &texts {
-            assert!(!out.contains(t.as_str()), "{format} output shows a secret: {t}");
+            assert!(
+                !out.contains(t.as_str()),
+                "{format} output shows a secret: {t}"
+            );
         }
     }
 }
