@@ -256,7 +256,12 @@ pub(crate) fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
         }
         None => empty_report(sbom),
     };
-    report.filtered += filter_checks(&mut checks, args.severity);
+    // `filtered` counts vulnerabilities (the summary's meaning); checks below --severity are
+    // dropped without a count.
+    let dropped = filter_checks(&mut checks, args.severity);
+    if dropped > 0 {
+        tracing::info!("{dropped} secret/malware/config findings below --severity not shown");
+    }
     report.scanners = scanners;
     report.checks = checks;
     report.workloads = workloads;
@@ -347,7 +352,10 @@ pub(crate) fn lint(args: LintArgs, _global: &GlobalArgs) -> anyhow::Result<ExitC
         .join(" ");
     let mut report = empty_report(config_sbom(input));
     let mut checks = linted.checks;
-    report.filtered = filter_checks(&mut checks, args.severity);
+    let dropped = filter_checks(&mut checks, args.severity);
+    if dropped > 0 {
+        tracing::info!("{dropped} findings below --severity not shown");
+    }
     report.scanners = vec![Scanner::Config];
     report.checks = checks;
     report.workloads = linted.workloads;

@@ -7,6 +7,7 @@ mod checks;
 mod cli;
 mod gpg;
 mod hostile;
+mod lint;
 mod malware;
 mod scan;
 mod schemas;

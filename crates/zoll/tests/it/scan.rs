@@ -341,7 +341,10 @@ fn severity_unfixed_and_exit_code_gate() {
         &fixture().db,
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let expect = if v["findings"].as_array().unwrap().is_empty() {
+    // Findings and checks (secrets, misconfigurations at or above --severity) both gate.
+    let expect = if v["findings"].as_array().unwrap().is_empty()
+        && v["checks"].as_array().unwrap().is_empty()
+    {
         0
     } else {
         4
