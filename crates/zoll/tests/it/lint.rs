@@ -39,11 +39,21 @@ fn lint_reports_the_corpora_as_the_crates_expect() {
     let checks = v["checks"].as_array().unwrap();
     assert_eq!(checks.len(), want, "{stderr}");
     assert!(checks.iter().any(|c| c["rule"] == "DL3007"));
-    assert!(checks.iter().all(|c| c["location"]["line"].as_u64().is_some()));
+    assert!(
+        checks
+            .iter()
+            .all(|c| c["location"]["line"].as_u64().is_some())
+    );
     let (code, _, _) = run(&["lint", "--exit-code", "0", "-f", "json", d]);
     assert_eq!(code, 0);
     let (_, v, _) = run(&["lint", "-f", "json", "--ignore", "DL3007", d]);
-    assert!(v["checks"].as_array().unwrap().iter().all(|c| c["rule"] != "DL3007"));
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["rule"] != "DL3007")
+    );
 
     // Kubernetes: one level per workload, as expected.toml says.
     let kube = corpus("zoll-kube");
@@ -84,7 +94,10 @@ fn broken_config_files_are_errors_naming_the_file() {
     std::fs::write(&df, "FROM debian:12\nFROBNICATE all the things\n").unwrap();
     let (code, _, stderr) = run(&["lint", df.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("Dockerfile") && stderr.contains("line 2"), "{stderr}");
+    assert!(
+        stderr.contains("Dockerfile") && stderr.contains("line 2"),
+        "{stderr}"
+    );
     let yaml = dir.path().join("deploy.yaml");
     std::fs::write(&yaml, "apiVersion: v1\nkind: Pod\nmetadata: [\n").unwrap();
     let (code, _, stderr) = run(&["lint", yaml.to_str().unwrap()]);
@@ -94,9 +107,17 @@ fn broken_config_files_are_errors_naming_the_file() {
     std::fs::create_dir(&empty).unwrap();
     let (code, _, stderr) = run(&["lint", empty.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("no Dockerfile or Kubernetes manifest found"), "{stderr}");
+    assert!(
+        stderr.contains("no Dockerfile or Kubernetes manifest found"),
+        "{stderr}"
+    );
     // config: targets take only the config scanner.
-    let (code, _, stderr) = run(&["scan", "--scanners", "vuln", &format!("config:{}", df.display())]);
+    let (code, _, stderr) = run(&[
+        "scan",
+        "--scanners",
+        "vuln",
+        &format!("config:{}", df.display()),
+    ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("config scanner only"), "{stderr}");
 }
