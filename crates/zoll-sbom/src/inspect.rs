@@ -138,21 +138,10 @@ pub struct ImageFacts {
     pub sudo: BTreeMap<String, Option<Digest>>,
 }
 
+/// Delete `path` and everything below it (a whiteout).
 fn delete<V>(map: &mut BTreeMap<String, V>, path: &str) {
     map.remove(path);
-    let prefix = if path == "/" {
-        "/".to_owned()
-    } else {
-        format!("{path}/")
-    };
-    let doomed: Vec<String> = map
-        .range(prefix.clone()..)
-        .take_while(|(k, _)| k.starts_with(&prefix))
-        .map(|(k, _)| k.clone())
-        .collect();
-    for k in doomed {
-        map.remove(&k);
-    }
+    delete_under(map, path);
 }
 
 fn delete_under<V>(map: &mut BTreeMap<String, V>, dir: &str) {

@@ -92,6 +92,15 @@ pub(crate) fn base_layer() -> Vec<E<'static>> {
     ]
 }
 
+/// Record a build step that made no layer (as ENV, ARG, ADD of nothing new do).
+fn step(c: &mut ImageConfig, created_by: &str) {
+    c.history.push(History {
+        created_by: Some(created_by.to_owned()),
+        empty_layer: true,
+        ..History::default()
+    });
+}
+
 /// Write an image with two layers (the base and `top`) and scan it; returns the rules found.
 fn rules_of(
     dir: &Path,
@@ -153,14 +162,6 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
 
     // (rule, image name, config change, extra base entries, top layer, tag)
     type Change = fn(&mut ImageConfig);
-    let history = |c: &mut ImageConfig, step: &str| {
-        c.history.push(History {
-            created_by: Some(step.to_owned()),
-            empty_layer: true,
-            ..History::default()
-        })
-    };
-    let _ = history;
     struct Case {
         rule: &'static str,
         name: &'static str,
@@ -216,13 +217,7 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
         case(
             "CIS-DI-0009",
             "add-file",
-            |c| {
-                c.history.push(History {
-                    created_by: Some("ADD app.py /srv/ # buildkit".into()),
-                    empty_layer: true,
-                    ..History::default()
-                })
-            },
+            |c| step(c, "ADD app.py /srv/ # buildkit"),
             vec![],
             vec![],
             "1.0",
@@ -230,13 +225,7 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
         case(
             "ZOLL-DI-0001",
             "add-url",
-            |c| {
-                c.history.push(History {
-                    created_by: Some("ADD https://example.org/tool.bin /usr/local/bin/tool # buildkit".into()),
-                    empty_layer: true,
-                    ..History::default()
-                })
-            },
+            |c| step(c, "ADD https://example.org/tool.bin /usr/local/bin/tool # buildkit"),
             vec![],
             vec![],
             "1.0",
@@ -252,13 +241,7 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
         case(
             "CIS-DI-0010",
             "arg-secret",
-            |c| {
-                c.history.push(History {
-                    created_by: Some("RUN |1 API_TOKEN=tok-8f2d1c /bin/sh -c ./fetch # buildkit".into()),
-                    empty_layer: true,
-                    ..History::default()
-                })
-            },
+            |c| step(c, "RUN |1 API_TOKEN=tok-8f2d1c /bin/sh -c ./fetch # buildkit"),
             vec![],
             vec![],
             "1.0",
@@ -267,13 +250,7 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
         case(
             "DKL-DI-0003",
             "dist-upgrade",
-            |c| {
-                c.history.push(History {
-                    created_by: Some("/bin/sh -c apt-get update && apt-get -y dist-upgrade".into()),
-                    empty_layer: true,
-                    ..History::default()
-                })
-            },
+            |c| step(c, "/bin/sh -c apt-get update && apt-get -y dist-upgrade"),
             vec![],
             vec![],
             "1.0",
@@ -281,13 +258,7 @@ fn every_image_check_has_an_image_that_trips_it_and_one_that_does_not() {
         case(
             "DKL-DI-0003",
             "upgrade",
-            |c| {
-                c.history.push(History {
-                    created_by: Some("RUN /bin/sh -c apt-get upgrade -y # buildkit".into()),
-                    empty_layer: true,
-                    ..History::default()
-                })
-            },
+            |c| step(c, "RUN /bin/sh -c apt-get upgrade -y # buildkit"),
             vec![],
             vec![],
             "1.0",
