@@ -53,4 +53,4 @@ pub use parse::{
     CommandLine, Dockerfile, Flag, From, Healthcheck, Heredoc, Instruction, Kind, ParseError, Run,
     Transfer, parse,
 };
-pub use rules::{LintOptions, RuleInfo, lint, rules};
+pub use rules::{LintOptions, RuleInfo, is_secret_assignment, lint, rules};

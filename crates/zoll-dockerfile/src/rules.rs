@@ -700,11 +700,21 @@ fn literal_secret(value: &str) -> bool {
     })
 }
 
-fn zd005(keyword: &str, pairs: &[(String, Option<String>)]) -> Option<String> {
-    pairs.iter().find_map(|(k, v)| {
-        let v = v.as_deref()?;
-        (secret_name(k) && literal_secret(v)).then(|| format!("{keyword} {k}=<redacted>"))
-    })
+/// Whether `NAME=VALUE` (an ENV or a build ARG) puts a literal secret into an image: the name
+/// says it holds a credential (`DB_PASSWORD`, `apiKey`, `GITHUB_TOKEN`; not `*_FILE`, `*_PATH`,
+/// `*_ID`, ...) and the value is a literal (not empty, not a boolean, not `$VAR`). Shared by
+/// ZD005 and the image check CIS-DI-0010 (zoll-scan), which reads the same assignments from an
+/// image config.
+pub fn is_secret_assignment(name: &str, value: &str) -> bool {
+    secret_name(name) && literal_secret(value)
+}
+
+fn zd005<'a>(
+    keyword: &str,
+    mut pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> Option<String> {
+    pairs
+        .find_map(|(k, v)| is_secret_assignment(k, v?).then(|| format!("{keyword} {k}=<redacted>")))
 }
 
 fn is_url(s: &str) -> bool {
@@ -877,60 +887,43 @@ pub fn lint(df: &Dockerfile, path: &str, opts: &LintOptions) -> Vec<CheckFinding
                     hit("ZD001", ev);
                 }
             }
-            Kind::Arg(pairs) => {
-                if stages.is_empty() {
-                    for (k, v) in pairs {
-                        global_args.insert(k.clone(), v.clone());
+            // RUN, ENV and ARG, on their own or inside ONBUILD (where an ONBUILD RUN gets only
+            // the rules hadolint applies there, `ONBUILD_RULES`).
+            Kind::Arg(_) | Kind::Env(_) | Kind::Run(_) | Kind::Onbuild(_) => {
+                let (body, prefix) = match &ins.kind {
+                    Kind::Onbuild(inner) => (inner.as_ref(), "ONBUILD "),
+                    k => (k, ""),
+                };
+                match body {
+                    Kind::Arg(pairs) => {
+                        if prefix.is_empty() && stages.is_empty() {
+                            for (k, v) in pairs {
+                                global_args.insert(k.clone(), v.clone());
+                            }
+                        }
+                        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_deref()));
+                        if let Some(e) = zd005(&format!("{prefix}ARG"), pairs) {
+                            hit("ZD005", e);
+                        }
                     }
-                }
-                if let Some(e) = zd005("ARG", pairs) {
-                    hit("ZD005", e);
+                    Kind::Env(pairs) => {
+                        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), Some(v.as_str())));
+                        if let Some(e) = zd005(&format!("{prefix}ENV"), pairs) {
+                            hit("ZD005", e);
+                        }
+                    }
+                    Kind::Run(run) => {
+                        let (found, apt) = run_hits(run, prefix.is_empty(), pipefail);
+                        for (id, e) in found {
+                            hit(id, e);
+                        }
+                        if let (Some(s), Some(e)) = (stage, apt) {
+                            apt_lists.push((s, ins.line, e, idx));
+                        }
+                    }
+                    _ => {}
                 }
             }
-            Kind::Env(pairs) => {
-                let pairs: Vec<_> = pairs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Some(v.clone())))
-                    .collect();
-                if let Some(e) = zd005("ENV", &pairs) {
-                    hit("ZD005", e);
-                }
-            }
-            Kind::Run(run) => {
-                let (found, apt) = run_hits(run, true, pipefail);
-                for (id, e) in found {
-                    hit(id, e);
-                }
-                if let (Some(s), Some(e)) = (stage, apt) {
-                    apt_lists.push((s, ins.line, e, idx));
-                }
-            }
-            Kind::Onbuild(inner) => match inner.as_ref() {
-                Kind::Run(run) => {
-                    let (found, apt) = run_hits(run, false, pipefail);
-                    for (id, e) in found {
-                        hit(id, e);
-                    }
-                    if let (Some(s), Some(e)) = (stage, apt) {
-                        apt_lists.push((s, ins.line, e, idx));
-                    }
-                }
-                Kind::Env(pairs) => {
-                    let pairs: Vec<_> = pairs
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Some(v.clone())))
-                        .collect();
-                    if let Some(e) = zd005("ONBUILD ENV", &pairs) {
-                        hit("ZD005", e);
-                    }
-                }
-                Kind::Arg(pairs) => {
-                    if let Some(e) = zd005("ONBUILD ARG", pairs) {
-                        hit("ZD005", e);
-                    }
-                }
-                _ => {}
-            },
             Kind::Cmd(c) => {
                 if matches!(c, CommandLine::Shell(_)) {
                     hit("DL3025", short(&ins.text));

@@ -58,6 +58,8 @@ pub(crate) struct Analyzer<'a> {
     /// The first inspector failure; the walk stops and the scan fails with it.
     pub(crate) failure: Option<InspectError>,
     buf: Vec<u8>,
+    /// Per inspector, whether it wants the current file (decided once per file).
+    want: Vec<bool>,
 }
 
 impl<'a> Analyzer<'a> {
@@ -82,6 +84,7 @@ impl<'a> Analyzer<'a> {
             inspectors: workers,
             failure: None,
             buf: Vec::new(),
+            want: Vec::new(),
         })
     }
 }
@@ -133,11 +136,14 @@ impl Visitor for Analyzer<'_> {
                     .filter(|c| c.selects(path, &meta))
                     .map(|c| c.as_ref())
                     .collect();
-                let inspected = entry.size <= self.max_file_bytes
-                    && self
-                        .inspectors
+                let fits = entry.size <= self.max_file_bytes;
+                self.want.clear();
+                self.want.extend(
+                    self.inspectors
                         .iter()
-                        .any(|(i, _)| i.wants(path, entry.size));
+                        .map(|(i, _)| fits && i.wants(path, entry.size)),
+                );
+                let inspected = self.want.contains(&true);
                 if selected.is_empty() && !release && !account && !inspected {
                     return Ok(());
                 }
@@ -148,10 +154,8 @@ impl Visitor for Analyzer<'_> {
                         // skip are never copied whole.
                         let head = inspect::HEAD_BYTES as u64;
                         content.take(head).read_to_end(&mut self.buf)?;
-                        let wanted = self
-                            .inspectors
-                            .iter()
-                            .any(|(i, _)| i.wants(path, entry.size) && i.wants_head(&self.buf));
+                        self.decide_on_head();
+                        let wanted = self.want.contains(&true);
                         if !wanted {
                             return Ok(());
                         }
@@ -159,7 +163,10 @@ impl Visitor for Analyzer<'_> {
                     content
                         .take(self.max_file_bytes + 1)
                         .read_to_end(&mut self.buf)?;
-                    self.look(path, entry.size, account)?;
+                    if account {
+                        self.decide_on_head();
+                    }
+                    self.look(path, account)?;
                     return Ok(());
                 }
                 if entry.size > self.max_file_bytes {
@@ -173,7 +180,8 @@ impl Visitor for Analyzer<'_> {
                 content
                     .take(self.max_file_bytes + 1)
                     .read_to_end(&mut self.buf)?;
-                self.look(path, entry.size, account)?;
+                self.decide_on_head();
+                self.look(path, account)?;
                 let mut result = FileResult::default();
                 if release {
                     result.distro = zoll_catalog::parse_release_file(path, &self.buf);
@@ -213,17 +221,25 @@ impl Visitor for Analyzer<'_> {
 }
 
 impl Analyzer<'_> {
-    /// Keep an account file's text and run the inspectors over the bytes in `buf`.
-    fn look(&mut self, path: &str, size: u64, account: bool) -> io::Result<()> {
+    /// Drop the inspectors that do not want the file after seeing its head (in `buf`).
+    fn decide_on_head(&mut self) {
+        let head = self.buf.get(..inspect::HEAD_BYTES).unwrap_or(&self.buf);
+        for (want, (i, _)) in self.want.iter_mut().zip(&self.inspectors) {
+            *want = *want && i.wants_head(head);
+        }
+    }
+
+    /// Keep an account file's text and run the inspectors that want the file over `buf`
+    /// (`want` already decided on the head: [`Analyzer::decide_on_head`]).
+    fn look(&mut self, path: &str, account: bool) -> io::Result<()> {
         if account {
             self.out.facts.account_files.insert(
                 path.to_owned(),
                 String::from_utf8_lossy(&self.buf).into_owned(),
             );
         }
-        let head = self.buf.get(..inspect::HEAD_BYTES).unwrap_or(&self.buf);
-        for (inspector, worker) in &mut self.inspectors {
-            if !inspector.wants(path, size) || !inspector.wants_head(head) {
+        for (want, (_, worker)) in self.want.iter().zip(&mut self.inspectors) {
+            if !*want {
                 continue;
             }
             match worker.inspect(path, &self.buf) {

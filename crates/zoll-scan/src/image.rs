@@ -11,7 +11,7 @@
 //! | `CIS-DI-0006` | no `HEALTHCHECK` (or `HEALTHCHECK NONE`) | low |
 //! | `CIS-DI-0008` | setuid / setgid files | low |
 //! | `CIS-DI-0009` | `ADD` where `COPY` would do (anything but a local archive) | low |
-//! | `CIS-DI-0010` | credentials in `ENV` or in a build `ARG` recorded in history | high |
+//! | `CIS-DI-0010` | credentials in `ENV` or in a build `ARG` recorded in history (the test of Dockerfile rule ZD005, `zoll_dockerfile::is_secret_assignment`) | high |
 //! | `DKL-DI-0001` | `sudo` installed | medium |
 //! | `DKL-DI-0003` | `apt-get upgrade` / `dist-upgrade` in history | low |
 //! | `DKL-DI-0004` | apk cache left in `/var/cache/apk` | low |
@@ -294,49 +294,12 @@ fn healthcheck(config: &ImageConfig, out: &mut Vec<CheckFinding>) {
     }
 }
 
-/// Whether a variable name says it holds a credential.
-pub fn is_credential_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    const WORDS: [&str; 10] = [
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "api_key",
-        "apikey",
-        "access_key",
-        "private_key",
-        "credential",
-        "auth",
-    ];
-    // A *_FILE variable names a file that holds the secret (Docker secrets' convention).
-    !n.ends_with("_file") && !n.ends_with("_path") && WORDS.iter().any(|w| n.contains(w))
-}
-
-/// Whether a value is a literal worth reporting (not empty, not a reference or placeholder).
-fn is_literal_value(v: &str) -> bool {
-    let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
-    !v.is_empty()
-        && !v.starts_with('$')
-        && !v.starts_with('/')
-        && !v.starts_with('<')
-        && !matches!(
-            v.to_ascii_lowercase().as_str(),
-            "changeme" | "change_me" | "none" | "null" | "false" | "true" | "xxx" | "***"
-        )
-}
-
-fn redact(v: &str) -> String {
-    let keep: String = v.chars().take(2).collect();
-    format!("{keep}*****")
-}
-
 fn env_credentials(config: &ImageConfig, out: &mut Vec<CheckFinding>) {
     for e in config.config.env.iter().flatten() {
         let Some((k, v)) = e.split_once('=') else {
             continue;
         };
-        if is_credential_name(k) && is_literal_value(v) {
+        if zoll_dockerfile::is_secret_assignment(k, v) {
             out.extend(finding(
                 "CIS-DI-0010",
                 Location {
@@ -344,7 +307,7 @@ fn env_credentials(config: &ImageConfig, out: &mut Vec<CheckFinding>) {
                     object: Some(k.to_owned()),
                     ..Location::default()
                 },
-                format!("ENV {k}={}", redact(v)),
+                format!("ENV {k}=<redacted>"),
             ));
         }
     }
@@ -408,14 +371,14 @@ fn history(config: &ImageConfig, out: &mut Vec<CheckFinding>) {
         };
         let loc = || Location::path(format!("config:history[{i}]"));
         for (k, v) in build_args(cb) {
-            if is_credential_name(&k) && is_literal_value(&v) {
+            if zoll_dockerfile::is_secret_assignment(&k, &v) {
                 out.extend(finding(
                     "CIS-DI-0010",
                     Location {
                         object: Some(k.clone()),
                         ..loc()
                     },
-                    format!("ARG {k}={}", redact(&v)),
+                    format!("ARG {k}=<redacted>"),
                 ));
             }
         }
@@ -687,14 +650,20 @@ mod tests {
     }
 
     #[test]
-    fn credential_names_and_values() {
-        assert!(is_credential_name("DB_PASSWORD"));
-        assert!(is_credential_name("GITHUB_TOKEN"));
-        assert!(!is_credential_name("DB_PASSWORD_FILE"));
-        assert!(!is_credential_name("PATH"));
-        assert!(is_literal_value("s3cr3t-value"));
-        assert!(!is_literal_value(""));
-        assert!(!is_literal_value("$DB_PASS"));
-        assert!(!is_literal_value("/run/secrets/db"));
+    fn credentials_in_env_are_found_and_redacted() {
+        let mut c = config(&[]);
+        c.config.env = Some(vec![
+            "DB_PASSWORD=s3cr3t-value".into(),
+            "DB_PASSWORD_FILE=/run/secrets/db".into(),
+            "AUTHOR=jane".into(),
+            "API_TOKEN=$FROM_BUILD".into(),
+        ]);
+        let mut out = Vec::new();
+        env_credentials(&c, &mut out);
+        let got: Vec<(&str, Option<&str>)> = out
+            .iter()
+            .map(|f| (f.rule.as_str(), f.evidence.as_deref()))
+            .collect();
+        assert_eq!(got, [("CIS-DI-0010", Some("ENV DB_PASSWORD=<redacted>"))]);
     }
 }

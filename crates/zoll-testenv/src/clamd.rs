@@ -25,6 +25,14 @@ pub fn ndb_signature(name: &str, pattern: &[u8]) -> String {
     format!("{name}:0:*:{hex}\n")
 }
 
+/// The EICAR test file, put together at run time so no source file is itself one. clamd has no
+/// built-in signature for it: give it [`ndb_signature`]`("…", &eicar())`.
+pub fn eicar() -> Vec<u8> {
+    let mut v = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$".to_vec();
+    v.extend_from_slice(b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*");
+    v
+}
+
 /// A running clamd.
 pub struct Clamd {
     dir: tempfile::TempDir,
